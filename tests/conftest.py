@@ -1,0 +1,38 @@
+"""Fixtures every test folder shares: a real sandbox server over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from ignite_sandbox.launcher import RunningSandbox, run_sandbox
+
+# Small enough to start in a second or two, large enough for several pages at small page sizes.
+DEFAULT_SPEND_ROWS = 3000
+DEFAULT_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[RunningSandbox]:
+    """One shared, read-mostly sandbox for the whole session.
+
+    Tests that change data (touch, faults, cursor expiry, imports they count) should take
+    `sandbox_factory` and get a server of their own, so that test order never matters.
+    """
+    with run_sandbox(spend_rows=DEFAULT_SPEND_ROWS, seed=DEFAULT_SEED) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
+    """Start sandboxes with custom options (`faults`, `url_ttl`, ...); all stop at teardown."""
+    with contextlib.ExitStack() as stack:
+
+        def start(**options: Any) -> RunningSandbox:
+            options.setdefault("spend_rows", DEFAULT_SPEND_ROWS)
+            options.setdefault("seed", DEFAULT_SEED)
+            return stack.enter_context(run_sandbox(**options))
+
+        yield start
