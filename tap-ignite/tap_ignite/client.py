@@ -1,0 +1,243 @@
+"""The base stream every Ignite Export API request goes through.
+
+It owns what all requests share: base URL, Bearer auth, one JSON decode per response
+(msgspec, numbers as Decimal so money keeps every digit), the `nextPageToken` paginator,
+error classification and retries.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator, Iterable
+from decimal import Decimal
+from functools import cached_property
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import backoff
+import msgspec
+import requests
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
+from singer_sdk.streams import RESTStream
+
+from tap_ignite import wire
+from tap_ignite.settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from backoff.types import Details
+
+# Seconds: first retry after ~0.5 s, then 1, 2, 4, ... capped at a minute (plus jitter).
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX_WAIT = 60.0
+MAX_ERROR_TEXT = 300
+
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+_DECODED_ATTR = "_ignite_decoded_body"
+
+
+class PageTokenExpiredError(FatalAPIError):
+    """410 page_token_expired: the cursor is gone and pagination must restart from page one."""
+
+
+def decoded_body(response: requests.Response) -> Any:
+    """The response's JSON, decoded once and kept on the response for the paginator.
+
+    Numbers with a fraction or exponent become Decimal (exact), integers stay int.
+    """
+    cached = response.__dict__.get(_DECODED_ATTR)
+    if cached is None:
+        try:
+            cached = _DECODER.decode(response.content)
+        except msgspec.DecodeError as exc:
+            msg = (
+                f"Ignite API answered {response.request.method} {_path(response)} "
+                f"with a body that is not JSON: {exc}"
+            )
+            raise FatalAPIError(msg) from exc
+        setattr(response, _DECODED_ATTR, cached)
+    return cached
+
+
+def _path(response: requests.Response) -> str:
+    return urlsplit(response.url).path or "/"
+
+
+class PageTokenPaginator(BaseAPIPaginator[str | None]):
+    """Follows `nextPageToken` until it is absent or null."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    @override
+    def get_next(self, response: requests.Response) -> str | None:
+        body = decoded_body(response)
+        token = body.get(wire.RESPONSE_NEXT_PAGE_TOKEN) if isinstance(body, dict) else None
+        return str(token) if token else None
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        return self.get_next(response) is not None
+
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        # The API may return fewer rows than asked, even none, and still have more pages.
+        return self.has_more(response)
+
+
+class IgniteStream(RESTStream[str | None]):
+    """Base for streams that read the Ignite Export API."""
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return str(self.config.get("api_url") or wire.DEFAULT_API_URL).rstrip("/")
+
+    @cached_property
+    @override
+    def authenticator(self) -> BearerTokenAuthenticator:
+        return BearerTokenAuthenticator(token=self.config["api_token"])
+
+    @property
+    @override
+    def timeout(self) -> int:
+        # requests takes fractional seconds; the SDK merely annotates this as int.
+        timeout: int = self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)
+        return timeout
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
+        return PageTokenPaginator()
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        body = decoded_body(response)
+        rows = body.get(wire.RESPONSE_DATA) if isinstance(body, dict) else body
+        if not isinstance(rows, list):
+            msg = f"Ignite API answered {_path(response)} without a '{wire.RESPONSE_DATA}' list"
+            raise FatalAPIError(msg)
+        return rows
+
+    # -- errors and retries -----------------------------------------------------------------
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status < HTTPStatus.BAD_REQUEST:
+            return
+        message = self.response_error_message(response)
+        if status == HTTPStatus.GONE and _error_code(response) == wire.PAGE_TOKEN_EXPIRED:
+            raise PageTokenExpiredError(message)
+        if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(message, response)
+        raise FatalAPIError(message)
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        code = _error_code(response)
+        detail = _error_detail(response)
+        what = f"{response.status_code} {code or response.reason}"
+        msg = f"Ignite API error {what} on {response.request.method} {_path(response)}"
+        if detail:
+            msg += f": {detail}"
+        if response.status_code == HTTPStatus.UNAUTHORIZED:
+            msg += " (check api_token)"
+        return self.redact(msg)
+
+    def redact(self, text: str) -> str:
+        """The text with the API token masked, should a server ever echo it back."""
+        token = str(self.config.get("api_token") or "")
+        return text.replace(token, "***") if token else text
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """`Retry-After` when the server sends one (429), else exponential backoff."""
+        expo = backoff.expo(factor=BACKOFF_FACTOR, max_value=BACKOFF_MAX_WAIT)
+        next(expo)  # consume expo's own priming step; backoff primes only this generator
+        exception = yield 0.0  # primed by backoff with send(None); this value is unused
+        while True:
+            retry_after = _retry_after_seconds(exception)
+            exception = yield retry_after if retry_after is not None else next(expo)
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        exception = details.get("exception")
+        if isinstance(exception, RetriableAPIError):
+            reason = str(exception)
+        else:
+            reason = f"{type(exception).__name__}: {exception}"
+        self.logger.warning(
+            "Retrying %s in %.1f s (attempt %d of %d): %s",
+            self.path,
+            details.get("wait") or 0.0,
+            details.get("tries", 0) + 1,
+            self.backoff_max_tries(),
+            self.redact(reason),
+        )
+
+
+def _error_code(response: requests.Response) -> str | None:
+    body = _error_body(response)
+    code = body.get(wire.ERROR_CODE) if body else None
+    return str(code) if code else None
+
+
+def _error_detail(response: requests.Response) -> str:
+    body = _error_body(response)
+    if body and body.get(wire.ERROR_MESSAGE):
+        return str(body[wire.ERROR_MESSAGE])
+    if body is None and response.text:
+        return " ".join(response.text.split())[:MAX_ERROR_TEXT]
+    return ""
+
+
+def _error_body(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        body = decoded_body(response)
+    except FatalAPIError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _retry_after_seconds(exception: BaseException | None) -> float | None:
+    response = getattr(exception, "response", None)
+    if response is None:
+        return None
+    value = response.headers.get(wire.RETRY_AFTER_HEADER)
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class TableListing(IgniteStream):
+    """`GET /tables/`: the export tables and their columns, for discovery.
+
+    A stream only so that the listing shares the rows' auth, errors and retries; it is never
+    part of the catalog.
+    """
+
+    name = "tables"
+    path = wire.TABLES_PATH
+
+    def __init__(self, tap: Any) -> None:
+        super().__init__(tap=tap, schema={"type": "object", "properties": {}})
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
+        return SinglePagePaginator()
+
+    def fetch(self) -> list[dict[str, Any]]:
+        """Every item of `GET /tables/`, as the API sent it."""
+        return list(self.request_records(None))

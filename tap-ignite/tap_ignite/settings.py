@@ -1,0 +1,248 @@
+"""tap-ignite settings: the schema users configure, and the checks run before any data moves.
+
+The settings schema is the documentation (`tap-ignite --about`). Checks that need only the
+config run with the SDK's own config validation; checks that need the tables' columns run
+right after `GET /tables/`, still before the first row is requested.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_ignite import wire
+from tap_ignite.columns import Table
+
+DEFAULT_PAGE_SIZE = 10_000
+DEFAULT_REQUEST_TIMEOUT = 300
+DEFAULT_MAX_RETRIES = 5
+FULL_TABLE = ""  # a replication_keys value that means "read the whole table every run"
+
+# Operators whose value is an array, a two-item range, or the boolean true.
+ARRAY_VALUE_OPERATORS = frozenset({"in", "contains_any", "contains_all"})
+RANGE_OPERATORS = frozenset({"between"})
+FLAG_OPERATORS = frozenset({"is_empty", "is_not_empty"})
+MAX_ARRAY_FILTER_VALUES = 100
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_token",
+        th.StringType,
+        required=True,
+        secret=True,
+        description=(
+            "Ignite API token, sent as `Authorization: Bearer <token>`. Legacy JWTs "
+            "(`JWT ...`) are no longer accepted: generate a new API token in Ignite."
+        ),
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=wire.DEFAULT_API_URL,
+        description=(
+            "Base URL of the Ignite Export API. Must be https://, except for a loopback "
+            "host (127.0.0.1, ::1, localhost), e.g. a local ignite-sandbox."
+        ),
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=wire.PAGE_SIZE_MIN, maximum=wire.PAGE_SIZE_MAX),
+        default=DEFAULT_PAGE_SIZE,
+        description="Rows asked for per request (1..100000); the API may return fewer.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        description=(
+            "Lower bound (inclusive) for each table's replication key on a first run, "
+            "when there is no bookmark yet. Omit to read every row on the first run."
+        ),
+    ),
+    th.Property(
+        "filters",
+        th.ObjectType(additional_properties=th.ObjectType()),
+        description=(
+            "Table id -> a filters object in the Export API's own syntax, keyed by column "
+            'name, e.g. `{"spend": {"amount": {"gte": 100}}}`. Sent with every request for '
+            "that table, together with the incremental bound."
+        ),
+    ),
+    th.Property(
+        "replication_keys",
+        th.ObjectType(additional_properties=th.StringType),
+        description=(
+            "Table id -> the column incremental sync bookmarks. Default: `updated_at` where "
+            'the table has it, else the table is read in full every run. `""` forces a '
+            "full-table read."
+        ),
+    ),
+    th.Property(
+        "key_by",
+        th.StringType,
+        default="name",
+        allowed_values=["name", "label"],
+        description=(
+            "Record property names: column `name` (default), or `label` as the Export API "
+            "makes labels unique (`Date`, `Date (posting_date)`, `Amount #2`, ...)."
+        ),
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(exclusive_minimum=0),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        description="Seconds to wait for one HTTP response before retrying the request.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_MAX_RETRIES,
+        description=(
+            "Retries of one request after a rate limit (429, waits `Retry-After`), a 5xx, a "
+            "connection error or a timeout (exponential backoff with jitter)."
+        ),
+    ),
+).to_dict()
+
+
+def config_errors(config: Mapping[str, Any]) -> list[str]:
+    """Problems with settings that can be seen without asking the API (one line each)."""
+    errors: list[str] = []
+    token = config.get("api_token")
+    if isinstance(token, str) and token.strip().startswith(wire.LEGACY_JWT_PREFIX):
+        errors.append(
+            "api_token is a legacy JWT ('JWT ...'), which Ignite no longer accepts: "
+            "generate a new API token in Ignite and set it as api_token"
+        )
+    url_error = _api_url_error(str(config.get("api_url") or wire.DEFAULT_API_URL))
+    if url_error:
+        errors.append(url_error)
+    start_date = config.get("start_date")
+    if start_date is not None and parse_timestamp(str(start_date)) is None:
+        errors.append(
+            f"start_date '{start_date}' is not a date or an RFC 3339 timestamp "
+            "(e.g. 2026-01-15 or 2026-01-15T00:00:00Z)"
+        )
+    return errors
+
+
+def _api_url_error(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname:
+        if _is_loopback(parts.hostname):
+            return None
+        return (
+            f"api_url '{url}' sends the API token unencrypted to '{parts.hostname}': "
+            "use https:// (plain http is allowed only for 127.0.0.1, ::1 or localhost)"
+        )
+    return f"api_url '{url}' is not an https:// URL"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_timestamp(value: str) -> datetime.datetime | None:
+    """A date or RFC 3339 timestamp as an aware UTC datetime; None if it is neither."""
+    text = value.strip()
+    try:
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.astimezone(datetime.UTC)
+
+
+def table_errors(config: Mapping[str, Any], tables: Sequence[Table]) -> list[str]:
+    """Problems with `filters` and `replication_keys` given the tables' columns."""
+    by_id = {table.id: table for table in tables}
+    known = ", ".join(sorted(by_id))
+    errors: list[str] = []
+    for table_id, filters in (config.get("filters") or {}).items():
+        table = by_id.get(table_id)
+        if table is None:
+            errors.append(f"filters: unknown table '{table_id}' (tables: {known})")
+            continue
+        errors.extend(filter_errors(table, filters))
+    for table_id, column_name in (config.get("replication_keys") or {}).items():
+        table = by_id.get(table_id)
+        if table is None:
+            errors.append(f"replication_keys: unknown table '{table_id}' (tables: {known})")
+            continue
+        if column_name == FULL_TABLE:
+            continue
+        column = table.column(column_name)
+        if column is None:
+            errors.append(
+                f"replication_keys: table '{table_id}' has no column '{column_name}' "
+                f"(columns: {', '.join(col.name for col in table.columns)})"
+            )
+        elif "gte" not in column.supported_operators:
+            errors.append(
+                f"replication_keys: column '{column_name}' of table '{table_id}' does not "
+                "support the 'gte' operator incremental sync needs "
+                f"(allowed operators: {', '.join(column.supported_operators) or 'none'})"
+            )
+    return errors
+
+
+def filter_errors(table: Table, filters: Mapping[str, Any]) -> list[str]:
+    """Problems with one table's filters object: columns, operators and value shapes."""
+    errors: list[str] = []
+    for column_name, condition in filters.items():
+        where = f"filters.{table.id}.{column_name}"
+        column = table.column(column_name)
+        if column is None:
+            errors.append(
+                f"{where}: table '{table.id}' has no column '{column_name}' "
+                f"(columns: {', '.join(col.name for col in table.columns)})"
+            )
+            continue
+        allowed = ", ".join(column.supported_operators) or "none"
+        if not isinstance(condition, Mapping) or not condition:
+            errors.append(
+                f"{where}: expected an object of operator -> value (allowed operators: {allowed})"
+            )
+            continue
+        for operator, value in condition.items():
+            if operator not in column.supported_operators:
+                errors.append(
+                    f"{where}: operator '{operator}' is not supported by column "
+                    f"'{column_name}' of table '{table.id}' (allowed operators: {allowed})"
+                )
+                continue
+            shape_error = _value_shape_error(operator, value)
+            if shape_error:
+                errors.append(f"{where}.{operator}: {shape_error}")
+    return errors
+
+
+def _value_shape_error(operator: str, value: Any) -> str | None:
+    """What is wrong with an operator's value, by the documented shapes; None if nothing."""
+    error: str | None = None
+    if operator in FLAG_OPERATORS:
+        if value is not True:
+            error = "expects the boolean true"
+    elif operator in RANGE_OPERATORS:
+        if not (isinstance(value, list) and len(value) == 2):
+            error = "expects a two-item array [from, to] (inclusive)"
+    elif operator in ARRAY_VALUE_OPERATORS:
+        if not isinstance(value, list) or not value:
+            error = "expects a non-empty array of values"
+        elif operator != "in" and len(value) > MAX_ARRAY_FILTER_VALUES:
+            error = f"takes at most {MAX_ARRAY_FILTER_VALUES} strings"
+    elif isinstance(value, (list, dict)):
+        error = "expects a single value"
+    return error

@@ -1,0 +1,96 @@
+"""tap-ignite: the Tap class, its settings, and discovery of one stream per export table."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import requests
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+
+from tap_ignite import settings
+from tap_ignite.client import TableListing
+from tap_ignite.columns import parse_tables
+from tap_ignite.streams import TableStream
+from tap_ignite.writer import IgniteMessageWriter
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+# Failures a user can act on: reported as one line, without a traceback.
+REPORTED_ERRORS = (FatalAPIError, RetriableAPIError, requests.RequestException)
+
+
+class TapIgnite(Tap):
+    """Singer tap for Ignite Procurement's Export API."""
+
+    name = "tap-ignite"
+    config_jsonschema = settings.CONFIG_SCHEMA
+    message_writer_class = IgniteMessageWriter
+    # The catalog comes from the API, so `--discover` validates the config first.
+    dynamic_catalog = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Discover now (if setting up the mapper has not already): settings that depend on
+        # the tables' columns are then checked before any row is requested, in every mode.
+        _ = self.streams
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        errors = settings.config_errors(self.config)
+        if errors:
+            raise ConfigValidationError(errors[0], errors=errors)
+        tables = parse_tables(TableListing(self).fetch())
+        errors = settings.table_errors(self.config, tables)
+        if errors:
+            raise ConfigValidationError(errors[0], errors=errors)
+        return [TableStream(self, table) for table in tables]
+
+    @classmethod
+    @override
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        with reported_errors(cls):
+            super().invoke(*args, **kwargs)
+
+    @classmethod
+    @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        with reported_errors(cls, ctx):
+            super().cb_discover(ctx, param, value)
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        with reported_errors(cls, ctx):
+            super().cb_test(ctx, param, value)
+
+
+@contextlib.contextmanager
+def reported_errors(tap: type[Tap], ctx: click.Context | None = None) -> Iterator[None]:
+    """Report API and settings errors as one error line each and exit 1, no traceback."""
+    try:
+        yield
+    except ConfigValidationError as exc:
+        for error in exc.errors or [str(exc)]:
+            tap.logger.error("Invalid settings: %s", error)
+        _exit(ctx)
+    except REPORTED_ERRORS as exc:
+        tap.logger.error("%s", exc)
+        _exit(ctx)
+
+
+def _exit(ctx: click.Context | None) -> None:
+    if ctx is not None:
+        ctx.exit(1)
+    raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    TapIgnite.cli()
