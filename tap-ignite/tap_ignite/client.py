@@ -8,7 +8,7 @@ error classification and retries.
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from decimal import Decimal
 from functools import cached_property
 from http import HTTPStatus
@@ -33,6 +33,7 @@ else:
 
 if TYPE_CHECKING:
     from backoff.types import Details
+    from singer_sdk.helpers.types import RequestFunc
 
 # Seconds: first retry after ~0.5 s, then 1, 2, 4, ... capped at a minute (plus jitter).
 BACKOFF_FACTOR = 0.5
@@ -41,6 +42,17 @@ MAX_ERROR_TEXT = 300
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 _DECODED_ATTR = "_ignite_decoded_body"
+
+
+# What the SDK retries: rate limits and 5xx (RetriableAPIError), resets, timeouts.
+RETRIED_EXCEPTIONS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class PageTokenExpiredError(FatalAPIError):
@@ -155,6 +167,23 @@ class IgniteStream(RESTStream[str | None]):
         """The text with the API token masked, should a server ever echo it back."""
         token = str(self.config.get("api_token") or "")
         return text.replace(token, "***") if token else text
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """The SDK's retry policy, minus backoff's own log lines.
+
+        `backoff_handler` logs each retry in one line; when retries run out the error is
+        reported once, by the CLI, rather than also as backoff's "Giving up" line.
+        """
+        decorator: Callable[[RequestFunc], RequestFunc] = backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIED_EXCEPTIONS,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )
+        return decorator(func)
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
