@@ -50,3 +50,45 @@ LEGACY_JWT_PREFIX: Final = "JWT "
 PRIMARY_KEY_CANDIDATES: Final = ("id", "spend_id")
 # The column incremental sync uses by default, where a table has it.
 DEFAULT_REPLICATION_KEY: Final = "updated_at"
+
+# -- POST /tables/{entity}/exports and GET /exports/{id} ----------------------------------
+EXPORTS_PATH: Final = "/tables/{entity}/exports"  # documented
+EXPORT_STATUS_PATH: Final = "/exports/{export_id}"  # ASSUMED
+BODY_FORMAT: Final = "format"
+EXPORT_ID: Final = "id"
+EXPORT_STATUS: Final = "status"
+EXPORT_ESTIMATED_BYTES: Final = "estimatedBytesProcessed"
+EXPORT_QUEUED: Final = "queued"
+EXPORT_RUNNING: Final = "running"
+EXPORT_SUCCEEDED: Final = "succeeded"
+EXPORT_FAILED: Final = "failed"
+EXPORT_FILES: Final = "files"  # ASSUMED
+FILE_URL: Final = "url"  # ASSUMED
+FILE_EXPIRES_AT: Final = "expiresAt"  # ASSUMED
+FILE_ROWS: Final = "rows"  # ASSUMED
+FILE_BYTES: Final = "bytes"  # ASSUMED
+EXPORT_ERROR: Final = "error"  # ASSUMED
+EXPORT_ERROR_CODE: Final = "code"  # ASSUMED
+EXPORT_ERROR_MESSAGE: Final = "message"  # ASSUMED
+EXPORT_FORMATS: Final = ("parquet", "json")
+
+# -- Deprecated data tables (documented, still served) ------------------------------------
+DATATABLES_PATH: Final = "/datatables/"  # ASSUMED
+DATATABLE_ID: Final = "id"
+DATATABLE_NAME: Final = "name"
+DATATABLE_COLUMNS: Final = "columns"
+DATATABLE_COLUMN_LABEL: Final = "label"
+DATATABLE_COLUMN_DATA_TYPE: Final = "dataType"
+LEGACY_EXPORT_PATH: Final = "/export/"
+LEGACY_DATA_TABLE_PARAM: Final = "dataTableId"
+LEGACY_BODY_SIZE: Final = "size"
+LEGACY_BODY_COLUMN_FILTER: Final = "columnFilter"
+LEGACY_BODY_COLUMN_LABELS: Final = "columnLabels"
+LEGACY_BODY_LAST_MODIFIED_FILTER: Final = "lastModifiedDateFilter"
+LEGACY_RESPONSE_DATA: Final = "data"
+# The Export API page calls the link `next`, the help article `nextUrl`: either is followed.
+LEGACY_NEXT_LINKS: Final = ("next", "nextUrl")
+LEGACY_PAGE_SIZE_MAX: Final = 10_000
+# The columns that key a data table's rows and carry their modification time.
+LEGACY_ID_LABEL: Final = "ID"  # ASSUMED
+LEGACY_LAST_MODIFIED_LABEL: Final = "Last Modified"  # ASSUMED
