@@ -1,0 +1,91 @@
+"""Run one contender as a child process and measure it: wall time, CPU, peak RSS.
+
+CPU and peak RSS come from `os.wait4`, i.e. the kernel's own accounting of the child (and any
+descendants it waited for), so nothing polls and nothing is sampled. The sandbox's CPU time
+over the same interval is read from /proc, which shows how much of a run the server itself
+was busy: the bound every client figure lives under.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Measurement:
+    """What one child process cost."""
+
+    wall_s: float
+    cpu_s: float  # user + sys of the child
+    peak_rss_mb: float
+    server_cpu_s: float  # user + sys of the sandbox process during the run
+    returncode: int
+    stderr_path: Path
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        """The last lines the child wrote to stderr (for failure reports)."""
+        text = self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """user + sys seconds a running process has used so far (all its threads)."""
+    if pid is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # The command name (field 2) may contain spaces; fields after its ')' are fixed.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / CLOCK_TICKS
+
+
+def run_measured(
+    argv: list[str],
+    *,
+    stderr_path: Path,
+    stdin_path: Path | None = None,
+    stdout_path: Path | None = None,
+    server_pid: int | None = None,
+    timeout: float = 3600,
+    env: dict[str, str] | None = None,
+) -> Measurement:
+    """Run `argv` to completion; stdout to a file (or /dev/null), stderr to `stderr_path`."""
+    stdin = stdin_path.open("rb") if stdin_path else subprocess.DEVNULL
+    stdout = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
+    try:
+        with stderr_path.open("wb") as stderr:
+            server_before = process_cpu_seconds(server_pid)
+            started = time.monotonic()
+            process = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, env=env)
+            watchdog = threading.Timer(timeout, process.kill)
+            watchdog.start()
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+            finally:
+                watchdog.cancel()
+            wall = time.monotonic() - started
+            server_after = process_cpu_seconds(server_pid)
+    finally:
+        for handle in (stdin, stdout):
+            if not isinstance(handle, int):
+                handle.close()
+    # Popen must not wait for a pid the kernel has already reaped.
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measurement(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        server_cpu_s=server_after - server_before,
+        returncode=process.returncode,
+        stderr_path=stderr_path,
+    )
