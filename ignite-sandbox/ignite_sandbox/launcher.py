@@ -7,6 +7,7 @@ free port" means the same thing everywhere: the real CLI, a real socket, the rea
 from __future__ import annotations
 
 import contextlib
+import json as jsonlib
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +48,14 @@ class SandboxAdmin:
             timeout=120,
         )
         response.raise_for_status()
-        return response.json() if response.content else None
+        # parse_float=Decimal: repository rows must come back digit for digit, never as floats.
+        return jsonlib.loads(response.content, parse_float=Decimal) if response.content else None
 
     def repository_rows(self, repository_id: str) -> list[dict[str, Any]]:
         """Every row now stored in a repository."""
-        rows: list[dict[str, Any]] = self._call("GET", f"/_sandbox/repositories/{repository_id}/rows")[
-            "rows"
-        ]
+        rows: list[dict[str, Any]] = self._call(
+            "GET", f"/_sandbox/repositories/{repository_id}/rows"
+        )["rows"]
         return rows
 
     def imports(self) -> list[dict[str, Any]]:
@@ -192,4 +195,3 @@ def run_sandbox(startup_timeout: float = 180, **options: Any) -> Iterator[Runnin
         elif process.poll() is None:
             process.kill()
             process.wait()
-

@@ -1,0 +1,5 @@
+"""`python -m ignite_sandbox serve ...`."""
+
+from ignite_sandbox.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""The per-process objects every route shares, reachable from a request."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from ignite_sandbox.config import SandboxConfig
+from ignite_sandbox.cursors import PageTokens
+from ignite_sandbox.faults import FaultPlan
+from ignite_sandbox.store import Store
+
+
+@dataclass
+class Sandbox:
+    """One running sandbox: settings, database, page tokens, faults, export jobs."""
+
+    config: SandboxConfig
+    store: Store
+    tokens: PageTokens
+    faults: FaultPlan
+    exports: Any = None
+    _touches: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next_touch_salt(self) -> int:
+        """A new salt per touch call, so successive touches pick different rows."""
+        return next(self._touches)
+
+
+def sandbox_of(request: Request) -> Sandbox:
+    """The sandbox serving this request."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
