@@ -1,0 +1,319 @@
+"""The part of target-ignite that speaks the Import API: repositories, imports, retries.
+
+It knows the wire (paths, bodies, status codes) and nothing of Singer, batching or flattening.
+Every message it produces goes through `redact`, so the API token cannot leak into a log line
+or an error, whatever the server or `requests` put into theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import backoff
+import msgspec
+import requests
+
+from target_ignite import wire
+from target_ignite.errors import ImportFailed
+
+T = TypeVar("T")
+
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+RATE_LIMITED = 429
+UNAUTHORIZED = 401
+DEFAULT_RETRY_AFTER = 1.0
+MAX_RETRY_AFTER = 300.0
+CONNECT_TIMEOUT = 10.0
+MAX_BACKOFF_SECONDS = 60.0
+BACKOFF_BASE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A data repository (what the web app calls a data source) and its fields."""
+
+    id: str
+    name: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What the Import API answered for one accepted import."""
+
+    import_id: str
+    import_name: str
+    rows: int
+    request_bytes: int
+
+
+class ApiError(ImportFailed):
+    """A non-transient answer from the API (any 4xx but 429)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.server_message = message
+
+
+class _Retryable(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """A transient failure that backoff retries: 5xx, a dropped connection, a timeout."""
+
+    def __init__(self, reason: str, *, ambiguous: bool = False) -> None:
+        super().__init__(reason)
+        self.ambiguous = ambiguous
+
+
+class _RateLimited(_Retryable):
+    """429: wait as long as `Retry-After` says."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def _retry_after(response: requests.Response) -> float:
+    raw = response.headers.get(wire.RETRY_AFTER_HEADER, "")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class ImportClient:
+    """Calls to one Ignite Import API base URL with one token."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        timeout: float,
+        max_retries: int,
+        logger: logging.Logger,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+        self.max_tries = max_retries + 1
+        self.logger = logger
+        # requests.Session is not documented as thread-safe; the SDK drains sinks in threads.
+        self._local = threading.local()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """`text` with every occurrence of the token replaced."""
+        return text.replace(self._token, "<redacted>") if self._token else text
+
+    @property
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {self._token}"
+            session.headers["User-Agent"] = "target-ignite"
+            self._local.session = session
+        return session
+
+    def _error_from(self, response: requests.Response) -> ApiError:
+        code, message = "error", response.reason or "request failed"
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, Mapping):
+            code = str(body.get(wire.ERROR_CODE) or code)
+            message = str(body.get(wire.ERROR_MESSAGE) or message)
+        elif response.text:
+            message = response.text[:300]
+        return ApiError(response.status_code, self.redact(code), self.redact(message))
+
+    def _request(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
+        """One attempt; raises `_Retryable` for what is worth another try."""
+        url = f"{self.api_url}{path}"
+        try:
+            response = self._session.request(
+                method, url, timeout=(CONNECT_TIMEOUT, self.timeout), **kwargs
+            )
+        except requests.exceptions.ConnectTimeout as exc:
+            raise _Retryable(f"{what}: connect timeout ({type(exc).__name__})") from None
+        except requests.exceptions.Timeout:
+            raise _Retryable(
+                f"{what}: no answer within {self.timeout:g}s", ambiguous=True
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            # The request may or may not have reached the server before the connection broke.
+            reason = self.redact(str(exc.args[0] if exc.args else exc))
+            raise _Retryable(f"{what}: connection failed ({reason})", ambiguous=True) from None
+        if response.status_code == RATE_LIMITED:
+            raise _RateLimited(f"{what}: rate limited (HTTP 429)", _retry_after(response))
+        if response.status_code in TRANSIENT_STATUSES:
+            error = self._error_from(response)
+            raise _Retryable(f"{what}: {error}")
+        if response.status_code >= 400:
+            raise self._error_from(response)
+        return response
+
+    def _with_retries(self, attempt: Callable[[], T]) -> T:
+        """Run `attempt`, backing off on 429 (as Retry-After says) and transient failures."""
+        tries = 0
+
+        def counted() -> T:
+            nonlocal tries
+            tries += 1
+            return attempt()
+
+        def wait_seconds(exc: Exception) -> float:
+            if isinstance(exc, _RateLimited):
+                return exc.retry_after
+            ceiling = min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1))
+            return random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march in step
+
+        def on_backoff(details: Any) -> None:
+            exc = details.get("exception")
+            suffix = ""
+            if isinstance(exc, _Retryable) and exc.ambiguous:
+                suffix = (
+                    " (the request may have been applied before the connection broke; "
+                    "a duplicate would show as two imports of the same name)"
+                )
+            self.logger.warning(
+                "%s; retry %d of %d in %.1fs%s",
+                exc,
+                details["tries"],
+                self.max_tries - 1,
+                details.get("wait") or 0.0,
+                suffix,
+            )
+
+        retrying = backoff.on_exception(
+            backoff.runtime,
+            _Retryable,
+            value=wait_seconds,
+            jitter=None,
+            max_tries=self.max_tries,
+            on_backoff=on_backoff,
+        )(counted)
+        try:
+            return retrying()
+        except _Retryable as exc:
+            msg = f"{exc}; gave up after {tries} attempts"
+            raise ImportFailed(self.redact(msg)) from None
+
+    # -- the API ----------------------------------------------------------------------
+
+    def list_repositories(self) -> list[Repository]:
+        """`GET /repositories/`: every repository the token can import into."""
+        what = f"GET {self.api_url}{wire.REPOSITORIES_PATH}"
+        response = self._with_retries(lambda: self._request("GET", wire.REPOSITORIES_PATH, what))
+        try:
+            items = response.json()
+            return [
+                Repository(
+                    id=str(item[wire.REPOSITORY_ID]),
+                    name=str(item[wire.REPOSITORY_NAME]),
+                    fields=tuple(str(f) for f in item.get(wire.REPOSITORY_FIELDS) or ()),
+                )
+                for item in items
+            ]
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            msg = f"{what}: unexpected response ({type(exc).__name__}: {exc})"
+            raise ImportFailed(self.redact(msg)) from None
+
+    @staticmethod
+    def json_body(
+        repository_id: str, import_name: str, delete_query_id: str | None, rows: bytes | bytearray
+    ) -> bytes:
+        """The exact `POST /import/` body; `rows` is the comma-joined content of `data`."""
+        envelope: dict[str, str] = {
+            wire.BODY_REPOSITORY_ID: repository_id,
+            wire.BODY_IMPORT_NAME: import_name,
+        }
+        if delete_query_id:
+            envelope[wire.BODY_DELETE_QUERY_ID] = delete_query_id
+        head = msgspec.json.encode(envelope)[:-1]  # drop "}" to append the data array
+        return b"".join((head, b',"', wire.BODY_DATA.encode(), b'":[', rows, b"]}"))
+
+    def import_json(
+        self,
+        repository_id: str,
+        import_name: str,
+        delete_query_id: str | None,
+        rows: bytes | bytearray,
+    ) -> ImportResult:
+        """`POST /import/` with rows already encoded as JSON objects joined by commas."""
+        body = self.json_body(repository_id, import_name, delete_query_id, rows)
+        what = f"import '{import_name}'"
+        response = self._with_retries(
+            lambda: self._request(
+                "POST",
+                wire.IMPORT_PATH,
+                what,
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+        )
+        return self._result(response, import_name, len(body))
+
+    def import_file(
+        self,
+        repository_id: str,
+        import_name: str,
+        delete_query_id: str | None,
+        *,
+        file_name: str,
+        content: bytes,
+        compressed: bool,
+        file_config: Mapping[str, str] | None = None,
+    ) -> ImportResult:
+        """`POST /import/file/`: one multipart upload of a (gzip-compressed) file."""
+        fields: dict[str, str] = {
+            wire.FORM_REPOSITORY_ID: repository_id,
+            wire.FORM_IMPORT_NAME: import_name,
+            wire.FORM_COMPRESSED: "true" if compressed else "false",
+        }
+        if delete_query_id:
+            fields[wire.FORM_DELETE_QUERY_ID] = delete_query_id
+        if file_config is not None:
+            fields[wire.FORM_FILE_CONFIG] = msgspec.json.encode(dict(file_config)).decode()
+        content_type = "application/gzip" if compressed else "application/octet-stream"
+        what = f"import '{import_name}'"
+        # Built once, so that every retry sends the same bytes and the size is known.
+        prepared = requests.Request(
+            "POST",
+            f"{self.api_url}{wire.IMPORT_FILE_PATH}",
+            data=fields,
+            files={wire.FORM_FILE: (file_name, content, content_type)},
+        ).prepare()
+        body = prepared.body if isinstance(prepared.body, bytes) else b""
+        headers = {"Content-Type": str(prepared.headers["Content-Type"])}
+        response = self._with_retries(
+            lambda: self._request("POST", wire.IMPORT_FILE_PATH, what, data=body, headers=headers)
+        )
+        return self._result(response, import_name, len(body))
+
+    def _result(
+        self, response: requests.Response, import_name: str, request_bytes: int
+    ) -> ImportResult:
+        try:
+            body = response.json()
+            return ImportResult(
+                import_id=str(body[wire.RESPONSE_IMPORT_ID]),
+                import_name=str(body.get(wire.RESPONSE_IMPORT_NAME) or import_name),
+                rows=int(body.get(wire.RESPONSE_ROWS, -1)),
+                request_bytes=request_bytes,
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            msg = (
+                f"import '{import_name}': HTTP {response.status_code} with an unexpected body "
+                f"({type(exc).__name__}: {exc}); the import may have been applied"
+            )
+            raise ImportFailed(self.redact(msg)) from None

@@ -1,0 +1,221 @@
+"""What one run of the target shares across its sinks: repositories, delete queries, tallies.
+
+A delete query deletes the repository's rows that match it, then the import adds its own.
+Sent with every batch it would delete the load's own earlier batches, so it goes with the
+FIRST import of its repository in a load and never again; imports into one repository hold
+that repository's lock, so no other stream's batch can land before the delete.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from target_ignite.client import ImportResult, Repository
+from target_ignite.errors import LoadStopped
+
+
+class RepositoryNotFound(LoadStopped):
+    """A stream or setting names a repository the token cannot see."""
+
+
+def describe(repositories: Iterable[Repository]) -> str:
+    """`'Name' (id), ...` for an error that lists what is available."""
+    listed = ", ".join(f"'{r.name}' ({r.id})" for r in repositories)
+    return listed or "none (create one in the Ignite web app)"
+
+
+class RepositoryDirectory:
+    """Repositories by id and by name, as `GET /repositories/` listed them."""
+
+    def __init__(self, repositories: Iterable[Repository]) -> None:
+        self.repositories = list(repositories)
+        self._by_id = {r.id: r for r in self.repositories}
+
+    def resolve(self, reference: str, where: str) -> Repository:
+        """The repository an id or a name refers to; `where` names the setting."""
+        if reference in self._by_id:
+            return self._by_id[reference]
+        named = [r for r in self.repositories if r.name == reference]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            msg = (
+                f"{where}: {len(named)} repositories are named '{reference}'; "
+                f"use one of their ids: {describe(named)}"
+            )
+            raise RepositoryNotFound(msg)
+        msg = (
+            f"{where}: no repository has the id or name '{reference}'. "
+            f"Available repositories: {describe(self.repositories)}"
+        )
+        raise RepositoryNotFound(msg)
+
+
+@dataclass
+class RepositoryLoad:
+    """One repository's part of this load."""
+
+    repository: Repository
+    delete_query_id: str | None = None
+    delete_query_streams: set[str] = field(default_factory=set)
+    delete_query_sent_with: str | None = None
+    streams: set[str] = field(default_factory=set)
+    imports: list[ImportResult] = field(default_factory=list)
+    rows: int = 0
+    request_bytes: int = 0
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Where a stream goes, as the settings say."""
+
+    default_repository: str | None
+    stream_repositories: Mapping[str, str]
+    default_delete_query: str | None
+    stream_delete_queries: Mapping[str, str]
+
+
+class Load:
+    """The repositories, delete queries and counters of one run."""
+
+    def __init__(
+        self,
+        directory: RepositoryDirectory,
+        settings: StreamSettings,
+        logger: logging.Logger,
+        started_at: datetime.datetime,
+    ) -> None:
+        self.directory = directory
+        self.settings = settings
+        self.logger = logger
+        self.started_at = started_at
+        self._repositories: dict[str, RepositoryLoad] = {}
+        self._batch_numbers: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def repository_of(self, stream: str) -> Repository:
+        """The repository a stream loads, from `stream_repositories` or `repository_id`."""
+        if stream in self.settings.stream_repositories:
+            return self.directory.resolve(
+                self.settings.stream_repositories[stream], f"stream_repositories.{stream}"
+            )
+        if self.settings.default_repository:
+            return self.directory.resolve(self.settings.default_repository, "repository_id")
+        msg = (
+            f"stream '{stream}' has no repository: set repository_id, or "
+            f"stream_repositories.{stream} to a repository id or name. "
+            f"Available repositories: {describe(self.directory.repositories)}"
+        )
+        raise RepositoryNotFound(msg)
+
+    def delete_query_of(self, stream: str) -> str | None:
+        """The delete query a stream's load applies, if any."""
+        return self.settings.stream_delete_queries.get(stream) or self.settings.default_delete_query
+
+    def register(self, stream: str) -> RepositoryLoad:
+        """Join a stream to its repository's load; check its delete query fits that load."""
+        repository = self.repository_of(stream)
+        delete_query = self.delete_query_of(stream)
+        with self._lock:
+            load = self._repositories.setdefault(repository.id, RepositoryLoad(repository))
+            load.streams.add(stream)
+            if delete_query is None:
+                return load
+            where = f"stream '{stream}' -> repository '{repository.name}'"
+            if load.delete_query_id not in {None, delete_query}:
+                msg = (
+                    f"{where}: delete query {delete_query} differs from {load.delete_query_id} "
+                    f"(streams {sorted(load.delete_query_streams)}); a repository takes one "
+                    "delete query per load"
+                )
+                raise LoadStopped(msg)
+            if load.delete_query_id is None and load.imports:
+                msg = (
+                    f"{where}: delete query {delete_query} arrived after this load already "
+                    f"made {len(load.imports)} import(s) into the repository; sending it now "
+                    "would delete them. Give every stream of this repository the same delete "
+                    "query, or send this stream first"
+                )
+                raise LoadStopped(msg)
+            load.delete_query_id = delete_query
+            load.delete_query_streams.add(stream)
+            return load
+
+    def next_batch_number(self, stream: str) -> int:
+        """1, 2, 3... per stream, across the stream's sinks."""
+        with self._lock:
+            number = self._batch_numbers.get(stream, 0) + 1
+            self._batch_numbers[stream] = number
+            return number
+
+    def send(
+        self,
+        load: RepositoryLoad,
+        stream: str,
+        import_name: str,
+        rows: int,
+        send: Callable[[str | None], ImportResult],
+    ) -> ImportResult:
+        """Make one import; the first of its repository carries the delete query."""
+        with load.lock:
+            delete_query = load.delete_query_id if load.delete_query_sent_with is None else None
+            started = time.monotonic()
+            result = send(delete_query)
+            elapsed = time.monotonic() - started
+            load.imports.append(result)
+            load.rows += rows
+            load.request_bytes += result.request_bytes
+            load.seconds += elapsed
+            if delete_query:
+                load.delete_query_sent_with = result.import_name
+        self.logger.info(
+            "Stream '%s': import '%s' into repository '%s': %d rows, %d bytes, %.2fs, "
+            "importId %s%s",
+            stream,
+            result.import_name,
+            load.repository.name,
+            rows,
+            result.request_bytes,
+            elapsed,
+            result.import_id,
+            f", with delete query {delete_query}" if delete_query else "",
+        )
+        if 0 <= result.rows != rows:
+            self.logger.warning(
+                "Import '%s' sent %d rows but the API reports %d",
+                result.import_name,
+                rows,
+                result.rows,
+            )
+        return result
+
+    def summary(self) -> list[str]:
+        """One line per repository: imports, rows, bytes, seconds, import ids."""
+        lines = []
+        for load in self._repositories.values():
+            repo = load.repository
+            ids = ", ".join(result.import_id for result in load.imports) or "none"
+            lines.append(
+                f"Repository '{repo.name}' ({repo.id}): {len(load.imports)} imports, "
+                f"{load.rows} rows, {load.request_bytes} bytes, {load.seconds:.2f} seconds; "
+                f"import ids: {ids}"
+            )
+            if load.delete_query_id and load.delete_query_sent_with:
+                lines.append(
+                    f"Repository '{repo.name}': delete query {load.delete_query_id} was sent "
+                    f"once, with import '{load.delete_query_sent_with}'"
+                )
+            elif load.delete_query_id:
+                lines.append(
+                    f"Repository '{repo.name}': delete query {load.delete_query_id} was NOT "
+                    f"sent: stream(s) {', '.join(sorted(load.delete_query_streams))} had no "
+                    "records, so nothing was deleted or imported"
+                )
+        return lines

@@ -1,0 +1,197 @@
+"""Turning a record into one flat Ignite row, and a row into the bytes of one import format.
+
+The SDK's flattening (on by default here) has already turned nested objects into
+`parent__child` columns; what is left is made flat and exact:
+- objects and arrays become JSON strings (the Import API takes flat rows only);
+- dates, times and timestamps become ISO 8601 strings (UTC as `Z`);
+- Decimal numbers keep every digit: they are written from the Decimal itself, never a float,
+  in positional notation unless they came with a positive exponent;
+- a NaN or infinite float (a stream map can make one) stops the load: it has no JSON form.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import io
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import msgspec
+
+from target_ignite import wire
+from target_ignite.errors import BadRecord
+
+NO_JSON_FORM = "NaN and Infinity have no JSON form"
+
+
+def decimal_text(value: decimal.Decimal) -> str:
+    """The digits of `value` as a JSON/CSV number, without losing or inventing digits."""
+    if not value.is_finite():
+        msg = f"{value} is not a finite number"
+        raise BadRecord(msg)
+    exponent = value.as_tuple().exponent
+    # str() switches to scientific notation for small numbers (1E-7); 'f' keeps "0.0000001".
+    return str(value) if isinstance(exponent, int) and exponent > 0 else format(value, "f")
+
+
+def iso_text(value: datetime.date | datetime.time) -> str:
+    """ISO 8601, with UTC spelled `Z` as the Export API spells it."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _json_ready(value: Any, field: str) -> Any:
+    """A value msgspec encodes exactly: Decimals become raw JSON numbers."""
+    if isinstance(value, decimal.Decimal):
+        try:
+            return msgspec.Raw(decimal_text(value).encode())
+        except BadRecord as exc:
+            msg = f"field '{field}': {exc}"
+            raise BadRecord(msg) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = (
+            f"field '{field}': {value} is not a finite number (NaN and Infinity have no JSON form)"
+        )
+        raise BadRecord(msg)
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v, field) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v, field) for v in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return iso_text(value)
+    return value
+
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+def flat_value(value: Any, field: str) -> Any:
+    """One cell: None, bool, int, Decimal, finite float or str."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            msg = f"field '{field}': {value} is not a finite number"
+            raise BadRecord(msg)
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            msg = f"field '{field}': {value} is not a finite number ({NO_JSON_FORM})"
+            raise BadRecord(msg)
+        return value
+    if isinstance(value, datetime.date | datetime.time):
+        return iso_text(value)
+    if isinstance(value, Mapping | list | tuple):
+        return _encoder.encode(_json_ready(value, field)).decode()
+    return str(value)
+
+
+def flat_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as a flat row of cells."""
+    return {str(key): flat_value(value, key) for key, value in record.items()}
+
+
+class RowCodec(Protocol):
+    """How rows are written for one `import_format`."""
+
+    name: str
+    file_extension: str | None  # None: rows go in a JSON body, not a file
+    separator: bytes  # between two rows
+    file_config: Mapping[str, str] | None
+
+    def header(self) -> bytes:
+        """Bytes before the first row (a CSV header line)."""
+        ...
+
+    def encode(self, row: Mapping[str, Any]) -> bytes:
+        """One row's bytes."""
+        ...
+
+
+def _row_for_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: msgspec.Raw(decimal_text(value).encode())
+        if isinstance(value, decimal.Decimal)
+        else value
+        for key, value in row.items()
+    }
+
+
+class JsonRows:
+    """`json`: rows are the objects of the JSON import's `data` array."""
+
+    name = "json"
+    file_extension: str | None = None
+    separator = b","
+    file_config: Mapping[str, str] | None = None
+
+    def header(self) -> bytes:
+        return b""
+
+    def encode(self, row: Mapping[str, Any]) -> bytes:
+        return _encoder.encode(_row_for_json(row))
+
+
+class NdjsonRows(JsonRows):
+    """`ndjson`: one JSON object per line of a gzip-compressed `.ndjson` file."""
+
+    name = "ndjson"
+    file_extension: str | None = wire.NDJSON_EXTENSION
+    separator = b""
+
+    def encode(self, row: Mapping[str, Any]) -> bytes:
+        return _encoder.encode(_row_for_json(row)) + b"\n"
+
+
+def csv_cell(value: Any) -> str:
+    """A cell's CSV text: numbers with every digit, booleans as JSON spells them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, decimal.Decimal):
+        return decimal_text(value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+class CsvRows:
+    """`csv`: a gzip-compressed `.csv` file whose columns are the stream's fields."""
+
+    name = "csv"
+    file_extension: str | None = wire.CSV_EXTENSION
+    separator = b""
+    file_config: Mapping[str, str] | None = wire.CSV_FILE_CONFIG
+
+    def __init__(self, columns: Iterable[str]) -> None:
+        self.columns = list(columns)
+        self._buffer = io.StringIO()
+        # Matches CSV_FILE_CONFIG: comma, double quotes, a quote escaped by doubling it.
+        self._writer = csv.writer(
+            self._buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\n"
+        )
+
+    def _line(self, cells: Iterable[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue().encode("utf-8")
+
+    def header(self) -> bytes:
+        return self._line(self.columns)
+
+    def encode(self, row: Mapping[str, Any]) -> bytes:
+        return self._line([csv_cell(row.get(column)) for column in self.columns])
+
+
+def codec_for(import_format: str, columns: Iterable[str]) -> RowCodec:
+    """The codec of an `import_format` setting value."""
+    if import_format == "ndjson":
+        return NdjsonRows()
+    if import_format == "csv":
+        return CsvRows(columns)
+    return JsonRows()

@@ -1,0 +1,228 @@
+"""target-ignite settings: the schema users configure (it is the README's table) and its checks.
+
+Defaults live in the schema and nowhere else. Checks that JSON Schema cannot express run
+right after the SDK's own validation, before the target talks to the API.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import string
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from target_ignite import wire
+
+MIB = 1024 * 1024
+DEFAULT_BATCH_MAX_BYTES = 50 * MIB
+MIN_BATCH_MAX_BYTES = 1024
+DEFAULT_BATCH_SIZE_ROWS = 10_000
+DEFAULT_IMPORT_NAME_TEMPLATE = "{stream} {load_started} batch {batch}"
+IMPORT_NAME_FIELDS = frozenset({"stream", "repository", "load_started", "batch"})
+IMPORT_FORMATS = ("json", "ndjson", "csv")
+UNKNOWN_FIELDS_MODES = ("warn", "error", "drop")
+DEFAULT_REQUEST_TIMEOUT = 300
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_FLATTENING_MAX_DEPTH = 10
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_token",
+        th.StringType,
+        required=True,
+        secret=True,
+        description=(
+            "Ignite API token, sent as `Authorization: Bearer <token>`. Legacy JWTs "
+            "(`JWT ...`) are no longer accepted: generate a new API token in Ignite."
+        ),
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=wire.DEFAULT_API_URL,
+        description=(
+            "Base URL of the Ignite Import API. Must be https://, except for a loopback "
+            "host (127.0.0.1, ::1, localhost), e.g. a local ignite-sandbox."
+        ),
+    ),
+    th.Property(
+        "repository_id",
+        th.StringType,
+        description=(
+            "Data repository (a data source in the web app) that every stream loads unless "
+            "`stream_repositories` names another: its id or its name."
+        ),
+    ),
+    th.Property(
+        "stream_repositories",
+        th.ObjectType(additional_properties=th.StringType),
+        description=(
+            'Stream name -> repository id or name, e.g. `{"suppliers": "ExampleRepository2"}`. '
+            "A name that matches no repository stops the load before any data moves and "
+            "lists the repositories there are."
+        ),
+    ),
+    th.Property(
+        "delete_query_id",
+        th.StringType,
+        description=(
+            "Delete query (made in the web app) that every stream applies unless "
+            "`stream_delete_queries` names another. It is sent once per repository per "
+            "load, with that repository's first import, so the load replaces the matching "
+            "rows once and keeps all of its own batches."
+        ),
+    ),
+    th.Property(
+        "stream_delete_queries",
+        th.ObjectType(additional_properties=th.StringType),
+        description=(
+            "Stream name -> delete query id. Streams that load one repository must agree on "
+            "its delete query."
+        ),
+    ),
+    th.Property(
+        "import_format",
+        th.StringType(allowed_values=list(IMPORT_FORMATS)),
+        default="json",
+        description=(
+            "`json`: rows in the JSON body of `POST /import/`; `ndjson`: a gzip-compressed "
+            "`.ndjson` file upload; `csv`: a gzip-compressed `.csv` file upload (comma, "
+            "double quotes, UTF-8) whose columns are the stream's schema properties."
+        ),
+    ),
+    th.Property(
+        "batch_size_rows",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_BATCH_SIZE_ROWS,
+        description="Most rows in one import (the SDK's own batch size setting).",
+    ),
+    th.Property(
+        "batch_max_bytes",
+        th.IntegerType(minimum=MIN_BATCH_MAX_BYTES, maximum=wire.SAFE_REQUEST_BYTES),
+        default=DEFAULT_BATCH_MAX_BYTES,
+        description=(
+            "Most bytes in one import: the whole JSON body for `json`, the uncompressed "
+            "file for `ndjson` and `csv`. An import is closed at `batch_size_rows` or here, "
+            "whichever comes first. At most 190 MiB (the API takes 200 MB per request)."
+        ),
+    ),
+    th.Property(
+        "import_name_template",
+        th.StringType,
+        default=DEFAULT_IMPORT_NAME_TEMPLATE,
+        description=(
+            "Name of each import, as shown in Ignite. Placeholders: `{stream}`, "
+            "`{repository}`, `{load_started}` (UTC, when the target started) and `{batch}` "
+            "(1, 2, ... per stream)."
+        ),
+    ),
+    th.Property(
+        "unknown_fields",
+        th.StringType(allowed_values=list(UNKNOWN_FIELDS_MODES)),
+        default="warn",
+        description=(
+            "What to do with fields (after stream maps and flattening) that the repository "
+            "does not have: `warn` and send them, `error` and stop before their rows move, "
+            "or `drop` them."
+        ),
+    ),
+    th.Property(
+        "flattening_enabled",
+        th.BooleanType,
+        default=True,
+        description=(
+            "Turn nested objects into `parent__child` columns (the SDK's flattening). The "
+            "Import API takes flat rows only: whatever is still nested is sent as a JSON "
+            "string."
+        ),
+    ),
+    th.Property(
+        "flattening_max_depth",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_FLATTENING_MAX_DEPTH,
+        description=(
+            "How many levels of nested objects become columns; deeper ones are JSON strings."
+        ),
+    ),
+    th.Property(
+        "flattening_separator",
+        th.StringType,
+        default="__",
+        description="What joins a parent and a child name in a flattened column name.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(minimum=1),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        description="Seconds to wait for the API to answer one request.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType(minimum=0, maximum=20),
+        default=DEFAULT_MAX_RETRIES,
+        description=(
+            "Retries of one request after a 429 (waiting as `Retry-After` says), a 5xx, a "
+            "dropped connection or a timeout, with exponential backoff."
+        ),
+    ),
+).to_dict()
+
+
+def _check_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"api_url must be an http(s) URL, got '{url}'"
+    if parts.scheme == "http":
+        host = parts.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            return (
+                f"api_url '{url}' is plain http: the API token would travel unencrypted. "
+                "Use https (http is accepted for 127.0.0.1, ::1 and localhost only)"
+            )
+    return None
+
+
+def _check_template(template: str) -> str | None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        return f"import_name_template '{template}' is not a valid template: {exc}"
+    unknown = names - IMPORT_NAME_FIELDS
+    if unknown:
+        return (
+            f"import_name_template '{template}' has unknown placeholder(s) "
+            f"{', '.join(sorted(unknown))}; use {', '.join(sorted(IMPORT_NAME_FIELDS))}"
+        )
+    if "batch" not in names:
+        return (
+            f"import_name_template '{template}' has no {{batch}}: every import of a stream "
+            "would have the same name"
+        )
+    return None
+
+
+def check(config: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the settings beyond their JSON Schema, one line per problem."""
+    problems = []
+    token = str(config.get("api_token") or "")
+    if token.upper().startswith(wire.LEGACY_JWT_PREFIX):
+        problems.append(
+            "api_token is a legacy JWT (`JWT ...`), which Ignite no longer accepts: "
+            "generate a new API token in the Ignite web app"
+        )
+    if not token.strip():
+        problems.append("api_token is empty")
+    for problem in (
+        _check_url(str(config.get("api_url") or "")),
+        _check_template(str(config.get("import_name_template") or "")),
+    ):
+        if problem:
+            problems.append(problem)
+    return problems

@@ -1,0 +1,262 @@
+"""What one stream's batches do: become flat rows, fill byte-capped batches, become imports.
+
+Batch boundaries: the SDK drains a sink when `is_full` says so, right after the record that
+filled it, and drains every sink before it emits STATE. A batch is sealed when the next row
+would take it over `batch_max_bytes` (that row waits in the next batch) or when it reaches
+`batch_size_rows`; a drain for fullness sends the sealed batch only, any other drain sends
+everything, so STATE never goes out while a row of this sink is still in memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sys
+import typing as t
+from collections.abc import Iterable, Mapping
+
+import jsonschema
+from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
+from target_ignite.batches import Batch
+from target_ignite.client import ImportClient, ImportResult
+from target_ignite.errors import BadRecord
+from target_ignite.fields import FieldCheck
+from target_ignite.rows import codec_for, flat_row
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from target_ignite.loads import Load, RepositoryLoad
+    from target_ignite.target import TargetIgnite
+
+GZIP_LEVEL = 6
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class SchemaViolation(BadRecord):
+    """A record that breaks its stream's schema."""
+
+
+class RecordValidator(BaseJSONSchemaValidator):
+    """The SDK's JSON Schema check, failing with the field and reason in one line."""
+
+    def __init__(self, schema: dict[str, t.Any]) -> None:
+        super().__init__(schema)
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+        self.validator = validator_class(schema)
+
+    @override
+    def validate(self, record: dict[str, t.Any]) -> None:
+        error = jsonschema.exceptions.best_match(self.validator.iter_errors(record))
+        if error is not None:
+            field = ".".join(str(p) for p in error.absolute_path) or "(record)"
+            message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+            msg = f"record breaks its schema: field '{field}': {message}"
+            raise SchemaViolation(msg)
+
+
+class IgniteSink(BatchSink):
+    """One stream's rows into one Ignite data repository."""
+
+    def __init__(
+        self,
+        target: TargetIgnite,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        self._load: Load = target.load
+        self._client: ImportClient = target.client
+        super().__init__(target, stream_name, schema, key_properties)
+        self._open: Batch | None = None
+        self._sealed: list[Batch] = []
+        self._drain_sealed_only = False
+
+    # -- set-up -----------------------------------------------------------------------
+
+    @override
+    def setup(self) -> None:
+        super().setup()
+        self._destination: RepositoryLoad = self._load.register(self.stream_name)
+        repository = self._destination.repository
+        self._fields = FieldCheck(
+            self.stream_name,
+            repository,
+            str(self.config["unknown_fields"]),
+            self.schema.get("properties", {}),
+            self.logger,
+        )
+        self._codec = codec_for(str(self.config["import_format"]), self._fields.columns)
+        self._max_bytes = int(self.config["batch_max_bytes"])
+        self.logger.info(
+            "Stream '%s' loads repository '%s' (%s) as %s imports of at most %d rows and %d bytes",
+            self.stream_name,
+            repository.name,
+            repository.id,
+            self._codec.name,
+            self.max_size,
+            self._max_bytes,
+        )
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return RecordValidator(self.schema) if self.validate_schema else None
+
+    # -- records ----------------------------------------------------------------------
+
+    @override
+    def preprocess_record(self, record: dict, context: dict) -> dict:
+        return self._fields.apply(flat_row(record))
+
+    def _new_batch(self) -> Batch:
+        number = self._load.next_batch_number(self.stream_name)
+        name = self.config_import_name(number)
+        if self._codec.file_extension is None:
+            overhead = len(
+                self._client.json_body(
+                    self._destination.repository.id,
+                    name,
+                    self._destination.delete_query_id,
+                    b"",
+                )
+            )
+        else:
+            overhead = len(self._codec.header())
+        return Batch(
+            number=number,
+            import_name=name,
+            capacity=self._max_bytes - overhead,
+            separator=self._codec.separator,
+        )
+
+    def config_import_name(self, number: int) -> str:
+        """The import's name, from `import_name_template`."""
+        return str(self.config["import_name_template"]).format(
+            stream=self.stream_name,
+            repository=self._destination.repository.name,
+            load_started=self._load.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            batch=number,
+        )
+
+    def _add(self, encoded: bytes) -> bool:
+        """Add one encoded row; True when that sealed a batch whose row limit or bytes are full."""
+        batch = self._open or self._new_batch()
+        self._open = batch
+        if batch.fits(encoded):
+            batch.add(encoded)
+            if batch.rows >= self.max_size:
+                self._sealed.append(batch)
+                self._open = None
+                return True
+            return False
+        if batch.rows == 0:
+            msg = (
+                f"a record of stream '{self.stream_name}' is {len(encoded)} bytes as "
+                f"{self._codec.name}, more than one import may carry "
+                f"(batch_max_bytes {self._max_bytes})"
+            )
+            raise BadRecord(msg)
+        following = self._new_batch()
+        if not following.fits(encoded):
+            msg = (
+                f"a record of stream '{self.stream_name}' is {len(encoded)} bytes as "
+                f"{self._codec.name}, more than one import may carry "
+                f"(batch_max_bytes {self._max_bytes})"
+            )
+            raise BadRecord(msg)
+        self._sealed.append(batch)
+        following.add(encoded)
+        self._open = following
+        # The row that did not fit waits in `following`: the drain for fullness leaves it.
+        self._drain_sealed_only = True
+        return True
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        self._add(self._codec.encode(record))
+
+    @property
+    @override
+    def current_size(self) -> int:
+        open_rows = self._open.rows if self._open else 0
+        return open_rows + sum(batch.rows for batch in self._sealed)
+
+    @property
+    @override
+    def is_full(self) -> bool:
+        return bool(self._sealed)
+
+    # -- imports ----------------------------------------------------------------------
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        if "records" in context:  # a BATCH message's file, read by the SDK
+            self._import_records(context["records"])
+            return
+        batches, self._sealed = self._sealed, []
+        if not self._drain_sealed_only and self._open is not None and self._open.rows:
+            batches.append(self._open)
+            self._open = None
+        self._drain_sealed_only = False
+        for batch in batches:
+            self._send(batch)
+
+    def _import_records(self, records: Iterable[Mapping[str, t.Any]]) -> None:
+        """Import records from batch files in byte-capped batches of their own."""
+        pending: list[Batch] = []
+        current: Batch | None = None
+        for record in records:
+            encoded = self._codec.encode(self._fields.apply(flat_row(record)))
+            current = current or self._new_batch()
+            if not current.fits(encoded) and current.rows:
+                pending.append(current)
+                current = self._new_batch()
+            if not current.fits(encoded):
+                msg = (
+                    f"a record of stream '{self.stream_name}' is {len(encoded)} bytes, more "
+                    f"than one import may carry (batch_max_bytes {self._max_bytes})"
+                )
+                raise BadRecord(msg)
+            current.add(encoded)
+            if current.rows >= self.max_size:
+                pending.append(current)
+                current = None
+            while pending:
+                self._send(pending.pop(0))
+        if current is not None and current.rows:
+            self._send(current)
+
+    def _file_name(self, batch: Batch) -> str:
+        stem = _UNSAFE_FILE_CHARS.sub("-", batch.import_name).strip("-.") or "import"
+        return f"{stem}{self._codec.file_extension}"
+
+    def _send(self, batch: Batch) -> ImportResult:
+        repository_id = self._destination.repository.id
+
+        def send(delete_query_id: str | None) -> ImportResult:
+            if self._codec.file_extension is None:
+                return self._client.import_json(
+                    repository_id, batch.import_name, delete_query_id, batch.content
+                )
+            content = gzip.compress(
+                self._codec.header() + batch.content, compresslevel=GZIP_LEVEL, mtime=0
+            )
+            return self._client.import_file(
+                repository_id,
+                batch.import_name,
+                delete_query_id,
+                file_name=self._file_name(batch),
+                content=content,
+                compressed=True,
+                file_config=self._codec.file_config,
+            )
+
+        return self._load.send(
+            self._destination, self.stream_name, batch.import_name, batch.rows, send
+        )

@@ -1,0 +1,163 @@
+"""target-ignite: the Target class, its settings, and the checks made before data moves."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import typing as t
+
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import PluginCapabilities
+from singer_sdk.target_base import Target
+
+from target_ignite import settings
+from target_ignite.client import ApiError, ImportClient
+from target_ignite.errors import ImportFailed, LoadStopped
+from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
+from target_ignite.reader import INPUT_ERRORS, NumberedReader
+from target_ignite.sinks import IgniteSink
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from pathlib import PurePath
+
+    from singer_sdk.singerlib.encoding.base import GenericSingerReader
+
+UNAUTHORIZED = 401
+# Failures that end a load with one line and exit code 1, never a traceback.
+STOPPING_ERRORS: tuple[type[Exception], ...] = (LoadStopped, *INPUT_ERRORS)
+
+
+class TargetIgnite(Target):
+    """Singer target for Ignite Procurement's Import API."""
+
+    name = "target-ignite"
+    package_name = "target-ignite"
+    config_jsonschema = settings.CONFIG_SCHEMA
+    default_sink_class = IgniteSink
+    message_reader_class = NumberedReader
+    capabilities: t.ClassVar[list] = [
+        *Target.capabilities,
+        PluginCapabilities.BATCH,
+    ]
+
+    def __init__(
+        self,
+        *,
+        config: dict | PurePath | str | list[PurePath | str] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+        message_reader: GenericSingerReader | None = None,
+    ) -> None:
+        super().__init__(
+            config=config,
+            parse_env_config=parse_env_config,
+            validate_config=validate_config,
+            setup_mapper=setup_mapper,
+            message_reader=message_reader,
+        )
+        problems = settings.check(self.config)
+        if problems:
+            msg = "target-ignite settings are not valid"
+            raise ConfigValidationError(msg, errors=problems)
+        self.client = ImportClient(
+            str(self.config["api_url"]),
+            str(self.config["api_token"]),
+            timeout=float(self.config["request_timeout"]),
+            max_retries=int(self.config["max_retries"]),
+            logger=self.logger,
+        )
+        self.load = Load(
+            self._start_up_checks(),
+            StreamSettings(
+                default_repository=self.config.get("repository_id"),
+                stream_repositories=dict(self.config.get("stream_repositories") or {}),
+                default_delete_query=self.config.get("delete_query_id"),
+                stream_delete_queries=dict(self.config.get("stream_delete_queries") or {}),
+            ),
+            self.logger,
+            datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC),
+        )
+        if isinstance(self.message_reader, NumberedReader):
+            self.message_reader.on_bad_input = self._import_what_came_before
+
+    def _start_up_checks(self) -> RepositoryDirectory:
+        """Before any data moves: the token works, configured repositories exist."""
+        try:
+            directory = RepositoryDirectory(self.client.list_repositories())
+        except ApiError as exc:
+            if exc.status == UNAUTHORIZED:
+                msg = f"api_token was refused by {self.client.api_url}: {exc.server_message}"
+            else:
+                msg = f"could not list repositories at {self.client.api_url}: {exc}"
+            raise ConfigValidationError(msg, errors=[msg]) from None
+        except ImportFailed as exc:
+            msg = f"could not reach {self.client.api_url}: {exc}"
+            raise ConfigValidationError(msg, errors=[msg]) from None
+        references = {"repository_id": self.config.get("repository_id")}
+        for stream, reference in (self.config.get("stream_repositories") or {}).items():
+            references[f"stream_repositories.{stream}"] = reference
+        errors = []
+        for where, reference in references.items():
+            if reference:
+                try:
+                    directory.resolve(str(reference), where)
+                except LoadStopped as exc:
+                    errors.append(str(exc))
+        if errors:
+            raise ConfigValidationError(errors[0], errors=errors)
+        self.logger.info(
+            "Connected to %s: %d repositories visible",
+            self.client.api_url,
+            len(directory.repositories),
+        )
+        return directory
+
+    def _import_what_came_before(self, line_number: int) -> None:
+        """Bad input at `line_number`: import what was accepted before it, then stop."""
+        self.logger.info("Importing the records read before line %d, then stopping", line_number)
+        try:
+            self.drain_all(is_endofpipe=True)
+        except Exception as exc:  # the input error that brought us here stays the one raised
+            self.logger.error(
+                "Could not import the records read before line %d: %s", line_number, exc
+            )
+        finally:
+            self._log_summary()
+
+    def _log_summary(self) -> None:
+        for line in self.load.summary():
+            self.logger.info("%s", line)
+
+    @override
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self._log_summary()
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        file_input: t.IO[str] | None = None,
+    ) -> None:
+        """Run the CLI; a load that cannot go on ends with one line and exit code 1."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except STOPPING_ERRORS as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    TargetIgnite.cli()
