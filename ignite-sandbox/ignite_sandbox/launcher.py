@@ -135,6 +135,7 @@ def sandbox_command(
     cursor_ttl: int | None = None,
     url_ttl: int | None = None,
     export_file_rows: int | None = None,
+    max_body_bytes: int | None = None,
 ) -> list[str]:
     """The `ignite-sandbox serve` argv for these options."""
     argv = [
@@ -148,6 +149,7 @@ def sandbox_command(
         "--cursor-ttl": cursor_ttl,
         "--url-ttl": url_ttl,
         "--export-file-rows": export_file_rows,
+        "--max-body-bytes": max_body_bytes,
     }
     for flag, value in optional.items():
         if value is not None:
