@@ -8,7 +8,7 @@ from ignite_sandbox.errors import install_error_handlers
 from ignite_sandbox.faults import ASGIApp, FaultMiddleware
 from ignite_sandbox.limits import BodyLimitMiddleware
 from ignite_sandbox.openapi import install_openapi
-from ignite_sandbox.routes import admin, export_api, import_api
+from ignite_sandbox.routes import admin, export_api, import_api, legacy
 from ignite_sandbox.state import Sandbox
 
 
@@ -25,7 +25,9 @@ def create_api(sandbox: Sandbox) -> FastAPI:
     api.state.sandbox = sandbox
     install_error_handlers(api)
     api.include_router(export_api.router)
+    api.include_router(export_api.downloads)
     api.include_router(import_api.router)
+    api.include_router(legacy.router)
     api.include_router(admin.router)
     install_openapi(api)
     return api

@@ -137,7 +137,7 @@ def serve(config: SandboxConfig) -> int:
         tokens=PageTokens(config.cursor_ttl),
         faults=FaultPlan(fault_spec, config.seed),
     )
-    sandbox.exports = ExportManager(sandbox)
+    sandbox.exports = ExportManager(store, config.export_file_rows, config.url_ttl)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     uv_config = uvicorn.Config(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -12,6 +12,9 @@ from ignite_sandbox.config import SandboxConfig
 from ignite_sandbox.cursors import PageTokens
 from ignite_sandbox.faults import FaultPlan
 from ignite_sandbox.store import Store
+
+if TYPE_CHECKING:
+    from ignite_sandbox.exports import ExportManager
 
 
 @dataclass
@@ -22,7 +25,7 @@ class Sandbox:
     store: Store
     tokens: PageTokens
     faults: FaultPlan
-    exports: Any = None
+    exports: ExportManager = None  # type: ignore[assignment]  # set right after creation
     _touches: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_touch_salt(self) -> int:

@@ -19,6 +19,7 @@ from ignite_sandbox.faults import FaultSpec, FaultSpecError
 from ignite_sandbox.imports import list_imports, repository_rows_json
 from ignite_sandbox.jsonbody import raw_json_response, read_json, validate
 from ignite_sandbox.models import (
+    ExportBehaviour,
     FaultsRequest,
     NewDeleteQuery,
     NewRepository,
@@ -138,3 +139,17 @@ def get_faults(request: Request) -> dict[str, Any]:
     """The fault spec in force and how many of each fault were injected so far."""
     plan = sandbox_of(request).faults
     return {"spec": str(plan.spec), "injected": dict(plan.injected)}
+
+
+@router.post("/exports/behaviour")
+def export_behaviour(body: ExportBehaviour, request: Request) -> dict[str, Any]:
+    """How exports created from now on end (succeed, fail, stall) and how long they run."""
+    sandbox_of(request).exports.set_behaviour(body.outcome, body.delaySeconds)
+    return body.model_dump()
+
+
+@router.post("/exports/{export_id}/delete-files", status_code=204, response_model=None)
+def delete_export_files(export_id: str, request: Request) -> Response:
+    """Delete an export's files, as after 7 days: downloads then answer 404."""
+    sandbox_of(request).exports.delete_files(export_id)
+    return Response(status_code=204)
