@@ -92,6 +92,28 @@ class SandboxAdmin:
         """Replace the fault spec (`429=0.1,500=0.05,...`); an empty string turns faults off."""
         self._call("POST", "/_sandbox/faults", {"spec": spec})
 
+    def faults(self) -> dict[str, Any]:
+        """The fault spec in force and how many of each fault were injected so far."""
+        result: dict[str, Any] = self._call("GET", "/_sandbox/faults")
+        return result
+
+    def set_export_behaviour(self, outcome: str = "succeed", delay_seconds: float = 0.0) -> None:
+        """How exports created from now on end: `succeed`, `fail` or `stall` (stay running)."""
+        self._call(
+            "POST",
+            "/_sandbox/exports/behaviour",
+            {"outcome": outcome, "delaySeconds": delay_seconds},
+        )
+
+    def delete_export_files(self, export_id: str) -> None:
+        """Delete an export's files, as Ignite does after 7 days (downloads then answer 404)."""
+        self._call("POST", f"/_sandbox/exports/{export_id}/delete-files")
+
+    def touch_datatable(self, data_table_id: str, count: int) -> list[str]:
+        """Set "Last Modified" to now on `count` rows of a deprecated data table; their IDs."""
+        result = self._call("POST", f"/_sandbox/datatables/{data_table_id}/touch", {"count": count})
+        return [str(i) for i in result["ids"]]
+
 
 @dataclass
 class RunningSandbox:
