@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from ignite_sandbox import wire
 from ignite_sandbox.auth import require_token
 from ignite_sandbox.errors import bad_request
-from ignite_sandbox.imports import ImportRequestInfo, accept_import, encode_rows
+from ignite_sandbox.file_formats import CsvConfig, open_payload, parse_compressed_flag, read_rows
+from ignite_sandbox.imports import ImportRequestInfo, accept_import, check_target, encode_rows
 from ignite_sandbox.jsonbody import decode, json_response
 from ignite_sandbox.models import ImportRequest
 from ignite_sandbox.openapi import json_body
@@ -77,3 +78,44 @@ def _import_body(body: Any, size: int) -> tuple[ImportRequestInfo, list[Any]]:
         bytes=size,
     )
     return info, data
+
+
+@router.post(
+    wire.IMPORT_FILE_PATH,
+    summary="Import a file into a data repository",
+    status_code=201,
+    response_model=None,
+)
+async def import_file(
+    request: Request,
+    *,
+    dataRepositoryId: str = Form(...),  # noqa: N803 - wire name
+    file: UploadFile = File(...),  # noqa: B008
+    fileConfig: str | None = Form(None),  # noqa: N803 - wire name
+    compressed: str | None = Form(None),
+    deleteQueryId: str | None = Form(None),  # noqa: N803 - wire name
+    importName: str | None = Form(None),  # noqa: N803 - wire name
+) -> Response:
+    """A .csv, .json, .ndjson or .xlsx file (gzip or single-file zip allowed) as multipart."""
+    sandbox = sandbox_of(request)
+    size = int(request.headers.get("content-length") or 0)
+
+    def run() -> dict[str, Any]:
+        config = CsvConfig.parse(fileConfig)
+        stream, file_format = open_payload(
+            file.file, file.filename or "", parse_compressed_flag(compressed)
+        )
+        info = ImportRequestInfo(
+            repository_id=dataRepositoryId,
+            import_name=importName or None,
+            delete_query_id=deleteQueryId or None,
+            kind="file",
+            format=file_format,
+            bytes=size,
+        )
+        with sandbox.store.cursor() as cur:
+            check_target(cur, info)  # 404 before reading a large file for nothing
+        rows = read_rows(stream, file_format, config)
+        return accept_import(sandbox.store, info, encode_rows(rows))
+
+    return json_response(await run_in_threadpool(run), status_code=201)
