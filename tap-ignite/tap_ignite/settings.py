@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_ignite import wire
+from tap_ignite import mode_settings, wire
 from tap_ignite.columns import Table
 
 DEFAULT_PAGE_SIZE = 10_000
@@ -106,6 +106,8 @@ CONFIG_SCHEMA = th.PropertiesList(
             "connection error or a timeout (exponential backoff with jitter)."
         ),
     ),
+    # Snapshot exports, legacy data tables and decimal strings (mode_settings.py).
+    *mode_settings.PROPERTIES,
 ).to_dict()
 
 
@@ -127,6 +129,7 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
             f"start_date '{start_date}' is not a date or an RFC 3339 timestamp "
             "(e.g. 2026-01-15 or 2026-01-15T00:00:00Z)"
         )
+    errors.extend(mode_settings.config_errors(config))
     return errors
 
 
@@ -195,6 +198,7 @@ def table_errors(config: Mapping[str, Any], tables: Sequence[Table]) -> list[str
                 "support the 'gte' operator incremental sync needs "
                 f"(allowed operators: {', '.join(column.supported_operators) or 'none'})"
             )
+    errors.extend(mode_settings.table_errors(config, list(by_id)))
     return errors
 
 

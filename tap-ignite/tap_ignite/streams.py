@@ -19,6 +19,8 @@ from singer_sdk.singerlib import RecordMessage
 from tap_ignite import wire
 from tap_ignite.client import IgniteStream, PageTokenExpiredError
 from tap_ignite.columns import KeyBy, Table
+from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
+from tap_ignite.mode_settings import use_singer_decimal
 from tap_ignite.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_PAGE_SIZE,
@@ -52,10 +54,16 @@ class TableStream(IgniteStream):
         self.table = table
         self.key_by: KeyBy = tap.config.get("key_by", "name")
         self.property_names = table.property_names(self.key_by)
+        # use_singer_decimal: NUMBER and MONETARY_AMOUNT as exact decimal strings.
+        self._decimal_strings = (
+            decimal_keys({self.property_names[c.name]: c.data_type for c in table.columns})
+            if use_singer_decimal(tap.config)
+            else []
+        )
         super().__init__(
             tap=tap,
             name=table.id,
-            schema=table.json_schema(self.key_by),
+            schema=with_decimal_strings(table.json_schema(self.key_by), self._decimal_strings),
             path=wire.ROWS_PATH.format(entity=quote(table.id, safe="")),
             http_method="POST",
         )
@@ -199,7 +207,9 @@ class TableStream(IgniteStream):
         self._extracted_at = utc_now()
         rows = super().parse_response(response)
         if self._stringified:
-            return self._stringify(rows)
+            rows = self._stringify(rows)
+        if self._decimal_strings:
+            rows = stringify_decimals(rows, self._decimal_strings)
         return rows
 
     @override

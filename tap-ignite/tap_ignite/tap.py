@@ -12,9 +12,10 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_ignite import settings
+from tap_ignite import legacy, mode_settings, settings
 from tap_ignite.client import TableListing
 from tap_ignite.columns import parse_tables
+from tap_ignite.snapshot_stream import SnapshotTableStream
 from tap_ignite.streams import TableStream
 from tap_ignite.writer import IgniteMessageWriter
 
@@ -51,7 +52,15 @@ class TapIgnite(Tap):
         errors = settings.table_errors(self.config, tables)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
-        return [TableStream(self, table) for table in tables]
+        streams: list[Stream] = [
+            SnapshotTableStream(self, table)
+            if mode_settings.sync_mode(self.config, table.id) == mode_settings.EXPORT
+            else TableStream(self, table)
+            for table in tables
+        ]
+        # Legacy data tables named in data_table_ids, from the deprecated listing.
+        streams.extend(legacy.discover(self))
+        return streams
 
     @classmethod
     @override

@@ -1,0 +1,338 @@
+"""A table in export mode: a full point-in-time snapshot through the async Export API.
+
+The same stream as in rows mode (name, schema, property names, record values); only the
+record source differs. Snapshots are full table and send ACTIVATE_VERSION, so targets that
+support it can remove rows that vanished from Ignite. The export's id is kept in state while
+it is in flight, so a run that dies resumes polling the same export instead of starting anew.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from singer_sdk.batch import Batcher
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+
+from tap_ignite import wire
+from tap_ignite.export import Export, ExportClient, ExportNotFoundError
+from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
+from tap_ignite.settings import DEFAULT_MAX_RETRIES
+from tap_ignite.snapshot_files import (
+    Downloader,
+    DownloadUrlExpiredError,
+    ExportFilesGoneError,
+    RecordShaper,
+)
+from tap_ignite.streams import TableStream
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
+    from singer_sdk.helpers.types import Context
+
+    from tap_ignite.columns import Column
+
+# Stream state key of the export in flight: {"id": ..., "request": <the POST body>}.
+STATE_EXPORT = "export_in_flight"
+PARQUET = "parquet"
+
+
+class SnapshotTableStream(TableStream):
+    """An export table read in full through `POST /tables/{entity}/exports`."""
+
+    # -- full table, whatever a catalog says ------------------------------------------------
+
+    @property
+    @override
+    def replication_key(self) -> None:
+        return None
+
+    @replication_key.setter
+    def replication_key(self, value: str | None) -> None:
+        # A catalog from a rows-mode discovery may name one; a snapshot has none.
+        del value
+
+    @property
+    @override
+    def replication_method(self) -> str:
+        return REPLICATION_FULL_TABLE
+
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        return True
+
+    @override
+    def _replication_column(self) -> str | None:
+        return None
+
+    @override
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+        return None
+
+    # -- the export -------------------------------------------------------------------------
+
+    @property
+    def export_format(self) -> str:
+        """`parquet` or `json`, as configured."""
+        return str(self.config.get("export_format") or DEFAULT_EXPORT_FORMAT).lower()
+
+    def export_request(self) -> dict[str, Any]:
+        """The `POST /tables/{entity}/exports` body: selected columns, configured filters."""
+        return {
+            wire.BODY_FIELDS: self.selected_columns(),
+            wire.BODY_FILTERS: copy.deepcopy(
+                (self.config.get("filters") or {}).get(self.table.id) or {}
+            ),
+            wire.BODY_FORMAT: self.export_format,
+        }
+
+    def _selected(self) -> list[Column]:
+        selected = set(self.selected_columns())
+        return [col for col in self.table.columns if col.name in selected]
+
+    def _shaper(self) -> RecordShaper:
+        return RecordShaper(
+            self._selected(),
+            self.property_names,
+            decimal_strings=use_singer_decimal(self.config),
+        )
+
+    # -- records ----------------------------------------------------------------------------
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        shaper = self._shaper()
+        for path, _, _ in self._snapshot_files():
+            self._extracted_at = utc_now()
+            if self.export_format == PARQUET:
+                yield from shaper.parquet_records(path)
+            else:
+                yield from shaper.json_records(path)
+        self.stream_state.pop(STATE_EXPORT, None)
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """BATCH files; a parquet export file is handed over as it is where it can be."""
+        encoding = batch_config.encoding
+        if not self._may_hand_over(encoding):
+            yield from super().get_batches(batch_config, context)
+            return
+        shaper = self._shaper()
+        for path, export, number in self._snapshot_files():
+            if self._file_matches(path, encoding):
+                yield encoding, [self._hand_over(batch_config, path, export, number)]
+                continue
+            self.logger.info(
+                "File %d of %s does not match the stream's schema; re-encoding it",
+                number,
+                export.describe(),
+            )
+            batcher = Batcher(self.tap_name, self.name, batch_config)
+            for manifest in batcher.get_batches(records=iter(shaper.parquet_records(path))):
+                yield encoding, manifest
+        self.stream_state.pop(STATE_EXPORT, None)
+        self.finalize_state_progress_markers()
+
+    def _may_hand_over(self, encoding: BaseBatchFileEncoding) -> bool:
+        """Whether export files can be BATCH files as they are, by the settings alone."""
+        return (
+            encoding.format == PARQUET
+            and self.export_format == PARQUET
+            and not use_singer_decimal(self.config)
+            and all(self.property_names[col.name] == col.name for col in self._selected())
+        )
+
+    def _file_matches(self, path: Path, encoding: BaseBatchFileEncoding) -> bool:
+        """Whether a parquet file holds exactly the selected columns in native types."""
+        schema = pq.read_schema(path)
+        columns = {col.name: col for col in self._selected()}
+        if sorted(schema.names) != sorted(columns):
+            return False
+        if not all(_native_type(columns[field.name], field.type) for field in schema):
+            return False
+        if encoding.compression == "gzip":
+            metadata = pq.read_metadata(path)
+            return all(
+                metadata.row_group(i).column(j).compression == "GZIP"
+                for i in range(metadata.num_row_groups)
+                for j in range(metadata.num_columns)
+            )
+        return True
+
+    def _hand_over(self, batch_config: BatchConfig, path: Path, export: Export, number: int) -> str:
+        """Copy the file into the batch storage as it is; returns its URL for the manifest."""
+        storage = batch_config.storage
+        name = f"{storage.prefix or ''}{self.tap_name}--{self.name}-{export.id}-{number}.parquet"
+        if batch_config.encoding.compression == "gzip":
+            name += ".gz"  # the SDK's own name for gzip-compressed parquet batches
+        with path.open("rb") as source, storage.open(name, "wb") as target:
+            shutil.copyfileobj(source, target, length=1 << 20)
+        file = export.files[number - 1]
+        self.logger.info(
+            "File %d of %s handed over as a BATCH file as it is (%s rows)",
+            number,
+            export.describe(),
+            file.rows if file.rows is not None else "?",
+        )
+        return storage.get_url(name)
+
+    # -- export lifecycle -------------------------------------------------------------------
+
+    def _snapshot_files(self) -> Iterator[tuple[Path, Export, int]]:
+        """Each file of the finished export, downloaded; deleted once the caller moves on.
+
+        Files that are gone (404) start one new export: rows already sent are sent again.
+        """
+        client = ExportClient(self)
+        downloader = Downloader(self)
+        request = self.export_request()
+        new_exports_left = 1
+        try:
+            with tempfile.TemporaryDirectory(prefix="tap-ignite-export-") as folder:
+                export = self._start_or_resume(client, request)
+                while True:
+                    export = client.wait(export)
+                    try:
+                        for number in range(1, len(export.files) + 1):
+                            path = Path(folder) / f"{export.id}-{number}.{self.export_format}"
+                            export = self._download(client, downloader, export, number, path)
+                            yield path, export, number
+                            path.unlink(missing_ok=True)
+                    except ExportFilesGoneError as exc:
+                        if new_exports_left <= 0:
+                            raise
+                        new_exports_left -= 1
+                        self.logger.warning(
+                            "%s; starting a new export (rows already sent, if any, will be "
+                            "sent again)",
+                            exc,
+                        )
+                        export = self._create(client, request)
+                        continue
+                    return
+        finally:
+            downloader.close()
+
+    def _start_or_resume(self, client: ExportClient, request: dict[str, Any]) -> Export:
+        saved = self.stream_state.get(STATE_EXPORT)
+        if isinstance(saved, dict) and saved.get("id"):
+            export_id = str(saved["id"])
+            if saved.get("request") != request:
+                self.logger.info(
+                    "Export %s in state asked for other columns, filters or format; "
+                    "starting a new export",
+                    export_id,
+                )
+                return self._create(client, request)
+            try:
+                export = client.get(export_id, self.table.id)
+            except ExportNotFoundError:
+                self.logger.warning(
+                    "Export %s in state is unknown to Ignite (404); starting a new export",
+                    export_id,
+                )
+                return self._create(client, request)
+            if export.status == wire.EXPORT_FAILED:
+                self.logger.warning(
+                    "Export %s in state failed (%s); starting a new export",
+                    export_id,
+                    export.error or "no error given",
+                )
+                return self._create(client, request)
+            self.logger.info("Resuming %s from state (status %s)", export.describe(), export.status)
+            return export
+        return self._create(client, request)
+
+    def _create(self, client: ExportClient, request: dict[str, Any]) -> Export:
+        export = client.create(self.table.id, request)
+        self.logger.info(
+            "Started %s (%s, %d columns)",
+            export.describe(),
+            request[wire.BODY_FORMAT],
+            len(request[wire.BODY_FIELDS]),
+        )
+        # In state before the first poll: a run that dies while it runs resumes it.
+        self.stream_state[STATE_EXPORT] = {"id": export.id, "request": request}
+        self.finalize_state_progress_markers()
+        return export
+
+    def _download(
+        self,
+        client: ExportClient,
+        downloader: Downloader,
+        export: Export,
+        number: int,
+        path: Path,
+    ) -> Export:
+        """Download file `number`; an expired URL (403) is replaced by polling again."""
+        fresh_urls_left = int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+        while True:
+            file = export.files[number - 1]
+            try:
+                size = downloader.download(export, file, path)
+            except DownloadUrlExpiredError:
+                if fresh_urls_left <= 0:
+                    msg = (
+                        f"Download of file {number} of {export.describe()} still answers "
+                        "403 with a fresh URL"
+                    )
+                    raise FatalAPIError(msg) from None
+                fresh_urls_left -= 1
+                self.logger.info(
+                    "Download URL of file %d of %s expired (403); polling it for fresh URLs",
+                    number,
+                    export.describe(),
+                )
+                export = client.get(export.id, export.entity)
+                if export.status != wire.EXPORT_SUCCEEDED or len(export.files) < number:
+                    msg = (
+                        f"Ignite {export.describe()} no longer lists file {number} "
+                        f"(status {export.status}, {len(export.files)} files)"
+                    )
+                    raise FatalAPIError(msg) from None
+                continue
+            self.logger.info(
+                "Downloaded file %d of %d of %s (%s rows, %d bytes)",
+                number,
+                len(export.files),
+                export.describe(),
+                file.rows if file.rows is not None else "?",
+                size,
+            )
+            return export
+
+
+def _native_type(column: Column, kind: pa.DataType) -> bool:
+    """Whether a parquet column's type holds a dataType's values without conversion."""
+    data_type = column.data_type
+    if data_type in {"NUMBER", "MONETARY_AMOUNT"}:
+        return bool(pa.types.is_decimal(kind) or pa.types.is_integer(kind))
+    if data_type == "BOOL":
+        return bool(pa.types.is_boolean(kind))
+    if data_type == "DATE":
+        return bool(pa.types.is_date(kind))
+    if data_type == "TIMESTAMP":
+        return bool(pa.types.is_timestamp(kind))
+    if data_type == "STRING_ARRAY":
+        return bool(
+            (pa.types.is_list(kind) or pa.types.is_large_list(kind))
+            and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+        )
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
