@@ -55,8 +55,8 @@ class ImportResult:
 class ApiError(ImportFailed):
     """A non-transient answer from the API (any 4xx but 429)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"HTTP {status} {code}: {message}")
+    def __init__(self, what: str, status: int, code: str, message: str) -> None:
+        super().__init__(f"{what}: HTTP {status} {code}: {message}")
         self.status = status
         self.code = code
         self.server_message = message
@@ -123,7 +123,7 @@ class ImportClient:
             self._local.session = session
         return session
 
-    def _error_from(self, response: requests.Response) -> ApiError:
+    def _error_from(self, response: requests.Response, what: str) -> ApiError:
         code, message = "error", response.reason or "request failed"
         try:
             body = response.json()
@@ -134,7 +134,7 @@ class ImportClient:
             message = str(body.get(wire.ERROR_MESSAGE) or message)
         elif response.text:
             message = response.text[:300]
-        return ApiError(response.status_code, self.redact(code), self.redact(message))
+        return ApiError(what, response.status_code, self.redact(code), self.redact(message))
 
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         """One attempt; raises `_Retryable` for what is worth another try."""
@@ -156,10 +156,9 @@ class ImportClient:
         if response.status_code == RATE_LIMITED:
             raise _RateLimited(f"{what}: rate limited (HTTP 429)", _retry_after(response))
         if response.status_code in TRANSIENT_STATUSES:
-            error = self._error_from(response)
-            raise _Retryable(f"{what}: {error}")
+            raise _Retryable(str(self._error_from(response, what)))
         if response.status_code >= 400:
-            raise self._error_from(response)
+            raise self._error_from(response, what)
         return response
 
     def _with_retries(self, attempt: Callable[[], T]) -> T:

@@ -34,6 +34,7 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     InvalidRecord,
     InvalidJSONSchema,
     MappingError,
+    ValueError,  # the SDK's message for a timestamp it cannot parse; msgspec's decode errors
 )
 
 _STREAM = re.compile(r'"stream"\s*:\s*"((?:[^"\\]|\\.)*)"')

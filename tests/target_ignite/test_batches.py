@@ -1,0 +1,207 @@
+"""Batches: row and byte caps, the delete query once per load, STATE after imports only."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import pytest
+import requests
+from target_ignite.target import TargetIgnite
+
+from tests.target_ignite.helpers import (
+    DATA,
+    Num,
+    config_for,
+    imports_of,
+    rows_exact,
+    run_target,
+    singer_records,
+)
+
+PERIOD_FIELDS = ["Id", "Period", "SupplierName", "Amount"]
+
+
+def _seed(server, repository_id, rows):
+    """Rows already in Ignite before the load (as an earlier import put them there)."""
+    response = requests.post(
+        f"{server.url}/import/",
+        json={"dataRepositoryId": repository_id, "importName": "earlier load", "data": rows},
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=60,
+    )
+    response.raise_for_status()
+
+
+def test_delete_query_is_sent_once_over_several_batches(ignite, new_repository, tmp_path):
+    repository = new_repository(PERIOD_FIELDS)
+    old_march = [
+        {"Id": i, "Period": "2026-03", "SupplierName": "Old", "Amount": 1} for i in range(5)
+    ]
+    february = [
+        {"Id": i, "Period": "2026-02", "SupplierName": "Feb", "Amount": 2} for i in range(3)
+    ]
+    _seed(ignite, repository["id"], old_march + february)
+    march = ignite.admin.create_delete_query(repository["id"], {"Period": {"eq": "2026-03"}})
+    source = DATA / "delete_query_march_25_rows.singer"
+
+    run = run_target(
+        config_for(
+            ignite, repository_id=repository["id"], delete_query_id=march, batch_size_rows=10
+        ),
+        source,
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    _earlier, *load = imports_of(ignite, repository["id"])
+    assert [i["rows"] for i in load] == [10, 10, 5]
+    # Only the first import of the load carries the delete query: it deleted the 5 old March
+    # rows; the load's own second and third batches were not deleted by a second send.
+    assert [i["deleteQueryId"] for i in load] == [march, None, None]
+    assert [i["deletedRows"] for i in load] == [5, 0, 0]
+    rows = rows_exact(ignite, repository["id"])
+    assert [r["SupplierName"] for r in rows[:3]] == ["Feb"] * 3
+    assert rows[3:] == singer_records(source)
+    assert run.states == [{"spend": 25}]
+    assert f"delete query {march} was sent once" in run.stderr
+    ids = ", ".join(i["importId"] for i in load)
+    assert f"3 imports, 25 rows, {sum(i['bytes'] for i in load)} bytes" in run.stderr
+    assert f"import ids: {ids}" in run.stderr
+
+
+def test_stream_delete_query_and_repository_by_name(ignite, new_repository, tmp_path):
+    repository = new_repository(PERIOD_FIELDS)
+    _seed(
+        ignite,
+        repository["id"],
+        [{"Id": 0, "Period": "2026-03", "SupplierName": "Old", "Amount": 1}],
+    )
+    march = ignite.admin.create_delete_query(repository["id"], {"Period": {"eq": "2026-03"}})
+
+    run = run_target(
+        config_for(
+            ignite,
+            stream_repositories={"spend": repository["name"]},
+            stream_delete_queries={"spend": march},
+        ),
+        DATA / "delete_query_march_25_rows.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    _, load = imports_of(ignite, repository["id"])
+    assert (load["rows"], load["deleteQueryId"], load["deletedRows"]) == (25, march, 1)
+    assert len(rows_exact(ignite, repository["id"])) == 25
+
+
+def test_stream_with_delete_query_and_no_records_sends_nothing(ignite, new_repository, tmp_path):
+    repository = new_repository(PERIOD_FIELDS)
+    _seed(
+        ignite,
+        repository["id"],
+        [{"Id": 0, "Period": "2026-03", "SupplierName": "Old", "Amount": 1}],
+    )
+    march = ignite.admin.create_delete_query(repository["id"], {"Period": {"eq": "2026-03"}})
+
+    run = run_target(
+        config_for(ignite, repository_id=repository["id"], delete_query_id=march),
+        DATA / "delete_query_stream_without_records.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert len(imports_of(ignite, repository["id"])) == 1  # the seed only
+    assert len(rows_exact(ignite, repository["id"])) == 1
+    assert f"delete query {march} was NOT sent: stream(s) spend had no records" in run.stderr
+    assert run.states == [{"spend": 0}]
+
+
+def test_batches_close_at_the_byte_cap_and_never_pass_it(sandbox_factory, tmp_path):
+    cap = 2048
+    server = sandbox_factory(spend_rows=10, max_body_bytes=cap)  # the server refuses more
+    repository = server.admin.create_repository("Capped", PERIOD_FIELDS)
+    source = DATA / "sixty_rows_for_byte_caps.singer"
+
+    run = run_target(
+        config_for(server, repository_id=repository["id"], batch_max_bytes=cap), source, tmp_path
+    )
+
+    assert run.returncode == 0, run.stderr
+    imports = imports_of(server, repository["id"])
+    assert len(imports) >= 4
+    assert all(i["bytes"] <= cap for i in imports)
+    # Closed because the next row would not fit (a row is ~120 bytes), not any earlier.
+    assert all(i["bytes"] > cap - 130 for i in imports[:-1])
+    assert sum(i["rows"] for i in imports) == 60
+    assert rows_exact(server, repository["id"]) == singer_records(source)
+
+
+def test_rows_cap_and_byte_cap_whichever_comes_first(ignite, new_repository, tmp_path):
+    repository = new_repository(PERIOD_FIELDS)
+
+    run = run_target(
+        config_for(
+            ignite, repository_id=repository["id"], batch_size_rows=7, batch_max_bytes=100_000
+        ),
+        DATA / "sixty_rows_for_byte_caps.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert [i["rows"] for i in imports_of(ignite, repository["id"])] == [7] * 8 + [4]
+
+
+def test_payload_too_large_stops_with_the_server_message_and_import_name(sandbox_factory, tmp_path):
+    server = sandbox_factory(spend_rows=10, max_body_bytes=2048)
+    repository = server.admin.create_repository("Small", PERIOD_FIELDS)
+
+    run = run_target(
+        config_for(server, repository_id=repository["id"], batch_max_bytes=8192),
+        DATA / "sixty_rows_for_byte_caps.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 1
+    (error,) = run.error_lines
+    assert "import 'spend " in error
+    assert "batch 1'" in error
+    assert "HTTP 413 payload_too_large: request body is larger than 2048 bytes" in error
+    assert "Traceback" not in run.stderr
+    assert imports_of(server, repository["id"]) == []
+    assert run.states == []
+
+
+def _state_line(n: int) -> str:
+    return f'{{"type":"STATE","value":{{"spend":{n}}}}}\n'
+
+
+def test_state_is_emitted_only_after_every_record_before_it_is_imported(sandbox_factory):
+    """Drain after every message (max record age 0): state goes out as imports succeed, and
+    stops at the last one whose records all made it when an import fails."""
+    server = sandbox_factory(spend_rows=10, max_body_bytes=1024)
+    repository = server.admin.create_repository("Stateful", PERIOD_FIELDS)
+    schema = (DATA / "delete_query_march_25_rows.singer").read_text().splitlines()[0] + "\n"
+    lines = [schema]
+    for i in range(1, 7):
+        supplier = "x" * (1500 if i == 5 else 5)  # record 5 makes its import too large
+        lines.append(
+            f'{{"type":"RECORD","stream":"spend","record":{{"Id":{i},"Period":"2026-07",'
+            f'"SupplierName":"{supplier}","Amount":{i}.5}}}}\n'
+        )
+        lines.append(_state_line(i))
+    target = TargetIgnite(config=config_for(server, repository_id=repository["id"]))
+    target._MAX_RECORD_AGE_IN_MINUTES = 0  # every message drains every sink
+
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), pytest.raises(Exception, match="HTTP 413"):
+        target.listen(io.StringIO("".join(lines)))
+
+    states = [int(m) for m in re.findall(r'\{"spend": (\d+)\}', stdout.getvalue())]
+    imported = [int(r["Id"].text) for r in rows_exact(server, repository["id"])]
+    assert imported == [1, 2, 3, 4]
+    # A drain follows each record, so STATE n goes out after record n + 1 is imported too;
+    # the drain after record 5 failed, so neither 4 (held) nor 5 ever went out.
+    assert states == [1, 2, 3]
+    assert rows_exact(server, repository["id"])[0]["Amount"] == Num("1.5")

@@ -1,0 +1,94 @@
+"""Values arrive exactly: digits, strings, dates; nested records arrive flat."""
+
+from __future__ import annotations
+
+import json
+
+from tests.target_ignite.helpers import (
+    DATA,
+    Num,
+    config_for,
+    imports_of,
+    rows_exact,
+    run_target,
+    singer_records,
+)
+
+SPEND_FIELDS = [
+    "Id", "SupplierName", "Amount", "Currency", "Description", "Approved", "AccountingDate",
+    "PostedAt",
+]  # fmt: skip
+
+
+def test_json_import_keeps_every_digit_and_character(ignite, new_repository, tmp_path):
+    repository = new_repository(SPEND_FIELDS)
+    source = DATA / "exact_values.singer"
+
+    run = run_target(config_for(ignite, repository_id=repository["id"]), source, tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    rows = rows_exact(ignite, repository["id"])
+    # Same rows, same order, every number with the digits the file has (1.10 stays 1.10).
+    assert rows == singer_records(source)
+    assert rows[0]["Amount"] == Num("12345678901234567890.123456789")
+    assert rows[3]["Amount"] == Num("0.0000001")
+    assert rows[7]["Amount"] == Num("0.00")
+    assert rows[1]["Description"] == "line one\nline two\r\nline three"
+    assert run.states == [{"bookmarks": {"spend": {"replication_key_value": 8}}}]
+    (only,) = imports_of(ignite, repository["id"])
+    assert only["kind"] == "json"
+    assert only["rows"] == 8
+
+
+def test_nested_objects_become_columns_and_arrays_json_strings(ignite, new_repository, tmp_path):
+    repository = new_repository(
+        ["id", "supplier__name", "supplier__address__city", "supplier__address__geo__lat",
+         "tags", "lines", "extra"]
+    )  # fmt: skip
+
+    run = run_target(
+        config_for(ignite, repository_id=repository["id"], unknown_fields="error"),
+        DATA / "nested_records.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    first, second = rows_exact(ignite, repository["id"])
+    assert first == {
+        "id": Num("1"),
+        "supplier__name": "Acme",
+        "supplier__address__city": "Oslo",
+        "supplier__address__geo__lat": Num("59.913868"),
+        "tags": '["it","hardware"]',
+        "lines": '[{"sku":"A-1","amount":12.30},{"sku":"B-2","amount":0.0001}]',
+        "extra": '{"po":"PO-7","approved_by":{"name":"Kari"}}',
+    }
+    # The JSON strings parse back to the nested values, digits intact.
+    assert json.loads(first["lines"], parse_float=str)[0]["amount"] == "12.30"
+    assert second["tags"] == "[]"
+    assert second["extra"] == "{}"
+    assert second["supplier__name"] == 'Beta "B"'
+
+
+def test_flattening_depth_and_separator_are_settings(ignite, new_repository, tmp_path):
+    repository = new_repository(
+        ["id", "supplier.name", "supplier.address", "tags", "lines", "extra"]
+    )
+
+    run = run_target(
+        config_for(
+            ignite,
+            repository_id=repository["id"],
+            flattening_max_depth=1,
+            flattening_separator=".",
+            unknown_fields="error",
+        ),
+        DATA / "nested_records.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    first = rows_exact(ignite, repository["id"])[0]
+    assert first["supplier.name"] == "Acme"
+    # Deeper than the depth: one JSON string, numbers digit for digit.
+    assert first["supplier.address"] == '{"city":"Oslo","geo":{"lat":59.913868}}'
