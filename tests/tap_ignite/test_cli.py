@@ -1,0 +1,135 @@
+"""What a user sees from the `tap-ignite` executable: settings errors, and the README's table."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ignite_sandbox.launcher import RunningSandbox
+
+from tests.tap_ignite.helpers import TAP_EXECUTABLE, run_cli, tap_config
+
+README = Path(__file__).parents[2] / "tap-ignite" / "README.md"
+ABOUT_BLOCK = re.compile(r"<!-- about:start.*?-->\n(.*?)<!-- about:end -->", flags=re.DOTALL)
+
+SETTINGS_ERRORS: list[tuple[str, dict[str, Any], list[str]]] = [
+    (
+        "unknown column",
+        {"filters": {"spend": {"no_such_column": {"eq": "x"}}}},
+        ["filters.spend.no_such_column", "table 'spend' has no column 'no_such_column'"],
+    ),
+    (
+        "operator the column does not support",
+        {"filters": {"spend": {"currency": {"gte": "EUR"}}}},
+        ["operator 'gte'", "column 'currency'", "table 'spend'", "allowed operators: eq, in"],
+    ),
+    (
+        "scalar operator on an array column",
+        {"filters": {"suppliers": {"tags": {"eq": "it"}}}},
+        [
+            "operator 'eq'",
+            "column 'tags'",
+            "table 'suppliers'",
+            "allowed operators: contains_any, contains_all, is_empty, is_not_empty",
+        ],
+    ),
+    (
+        "unknown table",
+        {"filters": {"invoices": {"id": {"eq": "x"}}}},
+        ["filters: unknown table 'invoices'", "spend"],
+    ),
+    (
+        "badly shaped value",
+        {"filters": {"spend": {"amount": {"between": [1]}}}},
+        ["filters.spend.amount.between", "two-item array"],
+    ),
+    ("page_size below range", {"page_size": 0}, ["page_size", "minimum of 1"]),
+    ("page_size above range", {"page_size": 100_001}, ["page_size", "maximum of 100000"]),
+    (
+        "replication key that is not a column",
+        {"replication_keys": {"spend": "modified"}},
+        ["replication_keys", "table 'spend' has no column 'modified'"],
+    ),
+    ("unparseable start_date", {"start_date": "last tuesday"}, ["start_date", "last tuesday"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [pytest.param(o, e, id=name) for name, o, e in SETTINGS_ERRORS],
+)
+def test_bad_settings_fail_with_one_clear_line(
+    sandbox: RunningSandbox, tmp_path: Path, overrides: dict[str, Any], expected: list[str]
+) -> None:
+    run = run_cli(tmp_path, tap_config(sandbox, **overrides))
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    for fragment in expected:
+        assert fragment in run.error_lines[0]
+    assert run.stdout == ""  # no data moved
+
+
+def test_bad_settings_fail_discovery_too(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    config = tap_config(sandbox, filters={"spend": {"currency": {"gte": "EUR"}}})
+    run = run_cli(tmp_path, config, "--discover")
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    assert "allowed operators: eq, in" in run.error_lines[0]
+
+
+def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
+    config = {"api_token": "whatever", "api_url": "http://datatable.example.com"}
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    assert "api_url" in run.error_lines[0]
+    assert "https://" in run.error_lines[0]
+
+
+def test_legacy_jwt_is_refused_before_any_request(tmp_path: Path) -> None:
+    # An unroutable URL: had the tap sent a request, the error would be a connection error.
+    config = {"api_token": "JWT eyJhbGciOiJIUzI1NiJ9.e30.sig", "api_url": "https://192.0.2.1"}
+    run = run_cli(tmp_path, config, timeout=60)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    assert "generate a new API token" in run.error_lines[0]
+    assert "eyJhbGciOiJIUzI1NiJ9" not in run.stderr
+
+
+def test_missing_token_is_a_settings_error(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    run = run_cli(tmp_path, {"api_url": sandbox.url})
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert any("api_token" in line for line in run.error_lines)
+
+
+def test_about_markdown_is_the_readme_settings_section() -> None:
+    about = subprocess.run(
+        [TAP_EXECUTABLE, "--about", "--format=markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    match = ABOUT_BLOCK.search(README.read_text(encoding="utf-8"))
+    assert match, "tap-ignite/README.md has no about:start/about:end block"
+    assert match.group(1).strip() == about.strip()
+    for setting in (
+        "api_token",
+        "api_url",
+        "page_size",
+        "start_date",
+        "filters",
+        "replication_keys",
+        "key_by",
+        "request_timeout",
+        "max_retries",
+    ):
+        assert f"| {setting} |" in about

@@ -1,0 +1,193 @@
+"""Expired page tokens, rate limits, 5xx, resets, timeouts and fatal 4xx, against the sandbox."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ignite_sandbox.launcher import RunningSandbox
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from tap_ignite.tap import TapIgnite
+
+from tests.tap_ignite.helpers import (
+    CapturingWriter,
+    Output,
+    catalog_selecting,
+    run_cli,
+    sync,
+    tap_config,
+)
+
+RETRY_LINE = re.compile(r"Retrying (\S+) in ([0-9.]+) s \(attempt (\d+) of (\d+)\): (.*)")
+
+
+class ExpiringWriter(CapturingWriter):
+    """Expires every page token on the server once `after` records have been written."""
+
+    def __init__(self, output: Output, server: RunningSandbox, after: int, times: int) -> None:
+        super().__init__(output)
+        self.server, self.after, self.times = server, after, times
+        self.records = 0
+
+    def write_message(self, message: Message) -> None:
+        super().write_message(message)
+        if isinstance(message, RecordMessage):
+            self.records += 1
+            if self.times and self.records % self.after == 0:
+                self.server.admin.expire_cursors()
+                self.times -= 1
+
+
+def retry_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
+    return [m for r in caplog.records if (m := RETRY_LINE.search(r.getMessage()))]
+
+
+def spend_ids(server: RunningSandbox) -> list[str]:
+    output = sync(tap_config(server, page_size=1000), streams=["spend"], properties={"spend": []})
+    return [r["id"] for r in output.records("spend")]
+
+
+def test_expired_page_token_restarts_from_the_first_page(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sandbox_factory()
+    expected = spend_ids(server)
+    config = tap_config(server, page_size=200)
+    output = Output()
+    tap = TapIgnite(
+        config=config,
+        catalog=catalog_selecting(config, ["spend"]),
+        message_writer=ExpiringWriter(output, server, after=450, times=2),
+    )
+    with caplog.at_level(logging.WARNING):
+        tap.sync_all()
+    got = [r["id"] for r in output.records("spend")]
+    # At least once: every row arrives; rows before each expiry arrive again.
+    assert set(got) == set(expected)
+    # Pages of 200; expiry after record 450 and again 450 records later: 600 + 400 resent.
+    assert len(got) == len(expected) + 600 + 400
+    assert got[-len(expected) :] == expected
+    warnings = [r.getMessage() for r in caplog.records if "page token expired" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "restarting from the first page" in warnings[0]
+    bookmark = output.final_state["bookmarks"]["spend"]["replication_key_value"]
+    assert bookmark == max(r["updated_at"] for r in output.records("spend"))
+
+
+def test_page_token_that_keeps_expiring_gives_up(
+    sandbox_factory: Callable[..., RunningSandbox],
+) -> None:
+    server = sandbox_factory()
+    config = tap_config(server, page_size=100, max_retries=2)
+    tap = TapIgnite(
+        config=config,
+        catalog=catalog_selecting(config, ["spend"]),
+        message_writer=ExpiringWriter(Output(), server, after=150, times=10),
+    )
+    with pytest.raises(FatalAPIError, match="page token expired again"):
+        tap.sync_all()
+
+
+def test_faults_are_retried_and_no_row_is_lost(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sandbox_factory()
+    expected = spend_ids(server)
+    server.admin.set_faults("429=0.15,500=0.15,reset=0.1,lost=0.05")
+    config = tap_config(server, page_size=150, max_retries=8)
+    with caplog.at_level(logging.WARNING):
+        output = sync(config, streams=["spend"], properties={"spend": []})
+    assert [r["id"] for r in output.records("spend")] == expected
+    reasons = " ".join(m.group(5) for m in retry_lines(caplog))
+    assert "429" in reasons
+    assert re.search(r"\b50[03]\b", reasons)
+    assert "ConnectionError" in reasons or "ChunkedEncodingError" in reasons
+    # A 429 waits at least as long as its Retry-After (the sandbox sends 1 s).
+    waits_429 = [float(m.group(2)) for m in retry_lines(caplog) if " 429 " in m.group(5)]
+    assert waits_429
+    assert min(waits_429) >= 1.0
+
+
+def test_timeouts_are_retried(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sandbox_factory(spend_rows=600)
+    expected = spend_ids(server)
+    server.admin.set_faults("slow=0.3")
+    config = tap_config(server, page_size=100, request_timeout=1, max_retries=10)
+    with caplog.at_level(logging.WARNING):
+        output = sync(config, streams=["spend"], properties={"spend": []})
+    assert [r["id"] for r in output.records("spend")] == expected
+    assert any("Timeout" in m.group(5) for m in retry_lines(caplog))
+
+
+def test_retries_stop_after_max_retries(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sandbox_factory(spend_rows=300)
+    config = tap_config(server, max_retries=2)
+    tap = TapIgnite(config=config, catalog=catalog_selecting(config, ["spend"]))
+    server.admin.set_faults("500=1")
+    with caplog.at_level(logging.WARNING), pytest.raises(RetriableAPIError, match=r"\b50[03]\b"):
+        tap.sync_all()
+    attempts = [int(m.group(3)) for m in retry_lines(caplog)]
+    assert attempts == [2, 3]
+
+
+def test_gave_up_retrying_is_one_error_line_in_the_cli(
+    sandbox_factory: Callable[..., RunningSandbox], tmp_path: Path
+) -> None:
+    server = sandbox_factory(spend_rows=300, faults="500=1")
+    run = run_cli(tmp_path, tap_config(server, max_retries=1))
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    assert re.search(r"\b50[03]\b", run.error_lines[0])
+    assert "/tables/" in run.error_lines[0]
+
+
+def test_client_error_stops_with_the_servers_message(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    # Passes the tap's shape checks; the server rejects the value's type.
+    config = tap_config(sandbox, filters={"spend": {"amount": {"gte": "a lot"}}})
+    run = run_cli(tmp_path, config, catalog=catalog_selecting(config, ["spend"]))
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    errors = [line for line in run.error_lines if "400" in line]
+    assert errors, run.stderr
+    assert "amount" in errors[0]
+    assert "/tables/spend/rows" in errors[0]
+    assert not run.records("spend")
+
+
+def test_bad_token_stops_with_401_and_never_shows_the_token(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    secret = "tok-S3CRET-not-the-right-one"
+    run = run_cli(tmp_path, {**tap_config(sandbox), "api_token": secret}, env={"LOGLEVEL": "DEBUG"})
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert any("401" in line and "api_token" in line for line in run.error_lines), run.stderr
+    assert secret not in run.stderr
+    assert secret not in run.stdout
+
+
+def test_token_never_appears_in_logs_at_debug_level(
+    sandbox_factory: Callable[..., RunningSandbox], tmp_path: Path
+) -> None:
+    secret = "tok-S3CRET-4242-very-private"
+    server = sandbox_factory(token=secret, spend_rows=900, faults="429=0.1,500=0.1,reset=0.1")
+    config: dict[str, Any] = tap_config(server, page_size=100, max_retries=10)
+    run = run_cli(tmp_path, config, env={"LOGLEVEL": "DEBUG"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "DEBUG" in run.stderr
+    assert "Retrying" in run.stderr  # the retry paths were taken and logged
+    assert len(run.records("spend")) == 900
+    assert secret not in run.stderr
+    assert secret not in run.stdout
