@@ -77,12 +77,8 @@ class IgniteSink(BatchSink):
         self._open: Batch | None = None
         self._sealed: list[Batch] = []
         self._drain_sealed_only = False
-
-    # -- set-up -----------------------------------------------------------------------
-
-    @override
-    def setup(self) -> None:
-        super().setup()
+        # Here rather than in setup(): the SDK logs a second, vaguer error line for any
+        # exception from setup(), and these checks stop loads with a message of their own.
         self._destination: RepositoryLoad = self._load.register(self.stream_name)
         repository = self._destination.repository
         self._fields = FieldCheck(
