@@ -45,7 +45,18 @@ class MeltanoProject:
         output = result.stdout + result.stderr
         self.logs.append(output)
         if check and result.returncode != 0:
-            pytest.fail(f"meltano {' '.join(args)} exited {result.returncode}:\n{output[-6000:]}")
+            # Meltano's own traceback (a BrokenPipe when a plugin dies) hides the plugin's error:
+            # show the plugins' error lines first, then the tail.
+            errors = [
+                line
+                for line in output.splitlines()
+                if ("cmd_type=" in line or "rror" in line) and "│" not in line
+            ]
+            pytest.fail(
+                f"meltano {' '.join(args)} exited {result.returncode}:\n"
+                + "\n".join(errors[-40:])
+                + f"\n--- tail ---\n{output[-3000:]}"
+            )
         return output
 
 
