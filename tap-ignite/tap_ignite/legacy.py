@@ -115,9 +115,14 @@ def stream_names(tables: Sequence[DataTable]) -> dict[str, str]:
     }
 
 
+# Letters that Unicode does not decompose into ASCII ones (Nordic and Polish names).
+_TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "ß": "ss", "ł": "l", "đ": "d", "œ": "oe"})
+
+
 def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
+    lower = name.lower().translate(_TRANSLITERATE)
+    ascii_name = unicodedata.normalize("NFKD", lower).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_")
 
 
 class DataTableListing(IgniteStream):

@@ -41,10 +41,11 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_ignite.columns import Column
+    from tap_ignite.columns import Column, Table
 
 # Stream state key of the export in flight: {"id": ..., "request": <the POST body>}.
 STATE_EXPORT = "export_in_flight"
@@ -55,6 +56,11 @@ class SnapshotTableStream(TableStream):
     """An export table read in full through `POST /tables/{entity}/exports`."""
 
     # -- full table, whatever a catalog says ------------------------------------------------
+
+    def __init__(self, tap: Tap, table: Table) -> None:
+        super().__init__(tap, table)
+        # Shown in the catalog's metadata; replication_method stays FULL_TABLE regardless.
+        self.forced_replication_method = REPLICATION_FULL_TABLE
 
     @property
     @override
