@@ -137,7 +137,7 @@ def write_summary_singer_file(db_path: Path, path: Path) -> int:
 
 
 def run_demo(sandbox: RunningSandbox, demo_dir: Path) -> None:
-    db_path = demo_dir / "ignite.duckdb"
+    db_path = demo_dir / "warehouse.duckdb"
     env = {
         **os.environ,
         "DEMO_DIR": str(demo_dir),
@@ -152,9 +152,9 @@ def run_demo(sandbox: RunningSandbox, demo_dir: Path) -> None:
         "TARGET_DUCKDB_ADD_METADATA_COLUMNS": "true",
     }
 
-    say("== meltano install (first time takes a minute) ==")
+    say("== meltano install tap-ignite target-duckdb target-ignite (first time takes a minute) ==")
     started = time.monotonic()
-    meltano(["install"], env)
+    meltano(["install", "tap-ignite", "target-duckdb", "target-ignite"], env)
     say(f"   installed in {time.monotonic() - started:.0f}s")
 
     say("\n== meltano run tap-ignite target-duckdb (first run: everything) ==")
@@ -168,7 +168,9 @@ def run_demo(sandbox: RunningSandbox, demo_dir: Path) -> None:
     # target-duckdb stamps _sdc_batched_at with the local wall clock, without a zone.
     second_run_started = datetime.now()
     say("== meltano run tap-ignite target-duckdb (second run: incremental) ==")
+    started = time.monotonic()
     meltano(["run", "tap-ignite", "target-duckdb"], env)
+    say(f"   took {time.monotonic() - started:.1f}s")
     print_counts(
         "Rows the second run loaded (incremental tables carry only what changed, plus rows equal "
         "to the bookmark):",
@@ -195,7 +197,7 @@ def run_demo(sandbox: RunningSandbox, demo_dir: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--spend-rows", type=int, default=20000)
+    parser.add_argument("--spend-rows", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=ROOT / "output" / "demo")
     args = parser.parse_args()

@@ -47,7 +47,7 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, output[-6000:]
     first_counts = output.split("Rows per table in", 1)[1].split("== changed", 1)[0]
     counts = dict(re.findall(r"^\s+(\w+)\s+([\d,]+)$", first_counts, re.MULTILINE))
-    assert int(counts["spend"].replace(",", "")) == 20000
+    assert int(counts["spend"].replace(",", "")) == 10000
     assert int(counts["suppliers"].replace(",", "")) > 0
     second = output.split("Rows the second run loaded", 1)[1].split("== a warehouse", 1)[0]
     moved = dict(re.findall(r"^\s+(\w+)\s+([\d,]+)$", second, re.MULTILINE))
