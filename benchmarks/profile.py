@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=["json", "ndjson", "csv"], default="ndjson")
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--save", type=Path, help="keep py-spy's raw (collapsed) output here")
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="ignite-profile-") as tmp,
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         out = profile(args, sandbox, Path(tmp))
         tables, samples = collapsed_top(out, args.top)
+        if args.save:
+            shutil.copyfile(out, args.save)
     print(f"## {args.subject}: {args.rows:,} rows, page size {args.page_size:,}, {samples} samples")
     print()
     print(tables)

@@ -142,6 +142,12 @@ def about(cli: str) -> dict[str, Any] | None:
     return info
 
 
+def _default(info: dict[str, Any] | None, setting: str) -> Any:
+    """A setting's declared default in `--about` output, if any."""
+    properties = ((info or {}).get("settings") or {}).get("properties") or {}
+    return (properties.get(setting) or {}).get("default")
+
+
 def setting_names(info: dict[str, Any] | None) -> set[str]:
     if not info:
         return set()
@@ -320,6 +326,7 @@ def _spend_columns(bench: Bench) -> list[str]:
 def run_targets(bench: Bench, singer_file: Path | None, skip: set[str]) -> None:
     target_info = about("target-ignite")
     formats_known = "import_format" in setting_names(target_info)
+    batch_rows = bench.args.target_batch_rows or _default(target_info, "batch_size_rows") or 10_000
     for fmt in IMPORT_FORMATS:
         if "target" not in skip:
             name = TARGET.format(fmt=fmt)
@@ -334,8 +341,7 @@ def run_targets(bench: Bench, singer_file: Path | None, skip: set[str]) -> None:
             if singer_file is None:
                 bench.results.append(Result(name, status="no verified Singer input"))
                 continue
-            batch = str(bench.args.target_batch_rows)
-            argv = [sys.executable, "-m", "benchmarks.raw_target", "--batch-rows", batch]
+            argv = [sys.executable, "-m", "benchmarks.raw_target", "--batch-rows", str(batch_rows)]
             run_loader(bench, name, singer_file, [*argv, "--format", fmt], fmt)
 
 
@@ -379,7 +385,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="",
         help="comma-separated page sizes to run the raw client at (sandbox-bound analysis)",
     )
-    parser.add_argument("--target-batch-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--target-batch-rows",
+        type=int,
+        default=None,
+        help="rows per import of the raw loader (default: target-ignite's batch_size_rows)",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per contender")
     parser.add_argument(
         "--results",
