@@ -142,13 +142,15 @@ class SnapshotTableStream(TableStream):
             return
         shaper = self._shaper()
         for path, export, number in self._snapshot_files():
-            if self._file_matches(path, encoding):
+            mismatch = self._mismatch(path, encoding)
+            if mismatch is None:
                 yield encoding, [self._hand_over(batch_config, path, export, number)]
                 continue
             self.logger.info(
-                "File %d of %s does not match the stream's schema; re-encoding it",
+                "File %d of %s is re-encoded for the batch: %s",
                 number,
                 export.describe(),
+                mismatch,
             )
             batcher = Batcher(self.tap_name, self.name, batch_config)
             for manifest in batcher.get_batches(records=iter(shaper.parquet_records(path))):
@@ -165,22 +167,29 @@ class SnapshotTableStream(TableStream):
             and all(self.property_names[col.name] == col.name for col in self._selected())
         )
 
-    def _file_matches(self, path: Path, encoding: BaseBatchFileEncoding) -> bool:
-        """Whether a parquet file holds exactly the selected columns in native types."""
+    def _mismatch(self, path: Path, encoding: BaseBatchFileEncoding) -> str | None:
+        """Why a parquet file cannot be a BATCH file as it is; None if it can.
+
+        It must hold exactly the selected columns, each in the parquet type native to its
+        dataType, and be compressed as configured (any codec when compression is not set).
+        """
         schema = pq.read_schema(path)
         columns = {col.name: col for col in self._selected()}
         if sorted(schema.names) != sorted(columns):
-            return False
-        if not all(_native_type(columns[field.name], field.type) for field in schema):
-            return False
+            return f"its columns are {', '.join(schema.names)}"
+        for field in schema:
+            if not _native_type(columns[field.name], field.type):
+                return f"column '{field.name}' is {field.type}"
         if encoding.compression == "gzip":
             metadata = pq.read_metadata(path)
-            return all(
-                metadata.row_group(i).column(j).compression == "GZIP"
+            codecs = {
+                metadata.row_group(i).column(j).compression
                 for i in range(metadata.num_row_groups)
                 for j in range(metadata.num_columns)
-            )
-        return True
+            }
+            if codecs - {"GZIP"}:
+                return f"it is compressed with {', '.join(sorted(codecs))}, not gzip"
+        return None
 
     def _hand_over(self, batch_config: BatchConfig, path: Path, export: Export, number: int) -> str:
         """Copy the file into the batch storage as it is; returns its URL for the manifest."""
