@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ignite_sandbox.errors import install_error_handlers
+from ignite_sandbox.error_handlers import install_error_handlers
 from ignite_sandbox.faults import ASGIApp, FaultMiddleware
 from ignite_sandbox.limits import BodyLimitMiddleware
 from ignite_sandbox.openapi import install_openapi

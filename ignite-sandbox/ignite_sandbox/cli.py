@@ -10,12 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import uvicorn
-
 from ignite_sandbox.config import DEFAULT_MAX_BODY_BYTES, SandboxConfig
-from ignite_sandbox.cursors import PageTokens
 from ignite_sandbox.faults import FaultPlan, FaultSpec, FaultSpecError
-from ignite_sandbox.store import Store
 
 READY_TEMPLATE = "Ignite sandbox listening on http://{host}:{port}"
 
@@ -89,19 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, printing the ready line once the socket is accepting connections."""
-
-    def __init__(self, config: uvicorn.Config, ready_line: str) -> None:
-        super().__init__(config)
-        self.ready_line = ready_line
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started:
-            print(self.ready_line, flush=True)
-
-
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -114,10 +97,6 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def serve(config: SandboxConfig) -> int:
     """Seed, listen and serve until SIGTERM / Ctrl-C; returns the exit code."""
-    from ignite_sandbox.app import create_app  # noqa: PLC0415 - after argument errors
-    from ignite_sandbox.exports import ExportManager  # noqa: PLC0415
-    from ignite_sandbox.state import Sandbox  # noqa: PLC0415
-
     try:
         fault_spec = FaultSpec.parse(config.faults)
     except FaultSpecError as exc:
@@ -129,6 +108,16 @@ def serve(config: SandboxConfig) -> int:
         print(f"ignite-sandbox: cannot listen on {config.host}:{config.port}: {exc}",
               file=sys.stderr)  # fmt: skip
         return 1
+    # The web stack loads only now, so --help and flag errors answer at once.
+    import uvicorn  # noqa: PLC0415
+
+    from ignite_sandbox.app import create_app  # noqa: PLC0415
+    from ignite_sandbox.cursors import PageTokens  # noqa: PLC0415
+    from ignite_sandbox.exports import ExportManager  # noqa: PLC0415
+    from ignite_sandbox.server import ReadyLineServer  # noqa: PLC0415
+    from ignite_sandbox.state import Sandbox  # noqa: PLC0415
+    from ignite_sandbox.store import Store  # noqa: PLC0415
+
     store = Store(config.db)
     store.prepare(config.spend_rows, config.seed, config.legacy_rows)
     sandbox = Sandbox(
@@ -148,7 +137,7 @@ def serve(config: SandboxConfig) -> int:
         lifespan="off",
         timeout_graceful_shutdown=3,
     )
-    server = _Server(uv_config, READY_TEMPLATE.format(host=shown_host, port=port))
+    server = ReadyLineServer(uv_config, READY_TEMPLATE.format(host=shown_host, port=port))
     # uvicorn re-raises the signal it caught once it has shut down; with these handlers in
     # place that re-raise is a no-op, so SIGTERM and Ctrl-C end in a clean exit code 0.
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -25,7 +25,7 @@ class RowsRequest(BaseModel):
         None, description="Column names; omitted: every scalar column."
     )
     filters: Filters | None = Field(None, description="Conjunctive filters keyed by column name.")
-    pageSize: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)  # noqa: N815 - wire name
+    pageSize: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, strict=True)  # noqa: N815 - wire name
     pageToken: str | None = Field(None, description="nextPageToken of the previous page.")  # noqa: N815
     keyBy: Literal["name", "label"] = "name"  # noqa: N815 - wire name
 
@@ -76,7 +76,7 @@ class LastModifiedFilter(BaseModel):
 class LegacyExportRequest(BaseModel):
     """Optional body of the deprecated `GET /export/`."""
 
-    size: int = Field(10_000, ge=1, le=10_000)
+    size: int = Field(10_000, ge=1, le=10_000, strict=True)
     columnFilter: ColumnFilter | None = None  # noqa: N815 - wire name
     lastModifiedDateFilter: LastModifiedFilter | None = None  # noqa: N815 - wire name
 
@@ -102,7 +102,7 @@ class NewDeleteQuery(BaseModel):
 class TouchRequest(BaseModel):
     """Body of the admin touch endpoints."""
 
-    count: int = Field(1, ge=0, le=10_000_000)
+    count: int = Field(1, ge=0, le=10_000_000, strict=True)
 
 
 class FaultsRequest(BaseModel):
