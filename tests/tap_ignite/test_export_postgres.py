@@ -25,7 +25,13 @@ from ignite_sandbox.launcher import RunningSandbox
 from tests.tap_ignite.helpers import TAP_EXECUTABLE, catalog_selecting, sync, tap_config
 
 TARGET_POSTGRES = "meltanolabs-target-postgres==0.8.1"  # as pinned in meltano.yml
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+
+
+def connect(dbname: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=autocommit
+    )
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +51,10 @@ def target_postgres(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def database() -> Iterator[str]:
     name = f"tap_ignite_export_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+    with connect("postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield name
-    with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+    with connect("postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -64,8 +70,7 @@ def run_pipeline(
     target_file.write_text(
         json.dumps(
             {
-                "sqlalchemy_url": f"postgresql+psycopg://{PG['user']}@{PG['host']}:{PG['port']}"
-                f"/{database}",
+                "sqlalchemy_url": f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}",
                 "default_target_schema": "ignite",
             }
         ),
@@ -93,7 +98,7 @@ def run_pipeline(
 
 
 def query(database: str, sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(**PG, dbname=database) as conn:
+    with connect(database) as conn:
         return conn.execute(sql).fetchall()
 
 
