@@ -8,6 +8,7 @@ import re
 
 import pytest
 import requests
+from ignite_sandbox.launcher import run_sandbox
 from target_ignite.target import TargetIgnite
 
 from tests.target_ignite.helpers import (
@@ -118,24 +119,63 @@ def test_stream_with_delete_query_and_no_records_sends_nothing(ignite, new_repos
     assert run.states == [{"spend": 0}]
 
 
-def test_batches_close_at_the_byte_cap_and_never_pass_it(sandbox_factory, tmp_path):
-    cap = 2048
-    server = sandbox_factory(spend_rows=10, max_body_bytes=cap)  # the server refuses more
-    repository = server.admin.create_repository("Capped", PERIOD_FIELDS)
+@pytest.fixture(scope="module")
+def capped_server():
+    """A sandbox that answers 413 above 2048 bytes."""
+    with run_sandbox(spend_rows=10, max_body_bytes=CAP) as server:
+        yield server
+
+
+CAP = 2048
+
+
+def test_batches_close_at_the_byte_cap_and_never_pass_it(capped_server, tmp_path):
+    repository = capped_server.admin.create_repository("Capped", PERIOD_FIELDS)
     source = DATA / "sixty_rows_for_byte_caps.singer"
 
     run = run_target(
-        config_for(server, repository_id=repository["id"], batch_max_bytes=cap), source, tmp_path
+        config_for(capped_server, repository_id=repository["id"], batch_max_bytes=CAP),
+        source,
+        tmp_path,
     )
 
     assert run.returncode == 0, run.stderr
-    imports = imports_of(server, repository["id"])
+    imports = imports_of(capped_server, repository["id"])
     assert len(imports) >= 4
-    assert all(i["bytes"] <= cap for i in imports)
+    assert all(i["bytes"] <= CAP for i in imports)
     # Closed because the next row would not fit (a row is ~120 bytes), not any earlier.
-    assert all(i["bytes"] > cap - 130 for i in imports[:-1])
+    assert all(i["bytes"] > CAP - 130 for i in imports[:-1])
     assert sum(i["rows"] for i in imports) == 60
-    assert rows_exact(server, repository["id"]) == singer_records(source)
+    assert rows_exact(capped_server, repository["id"]) == singer_records(source)
+
+
+# Every row of the file is 106-108 bytes as an ndjson line, 62-64 as a CSV line.
+@pytest.mark.parametrize("case", [("ndjson", 106, 108), ("csv", 62, 64)])
+def test_file_batches_are_capped_on_their_uncompressed_bytes(case, capped_server, tmp_path):
+    import_format, shortest_line, longest_line = case
+    repository = capped_server.admin.create_repository(f"Capped {import_format}", PERIOD_FIELDS)
+    source = DATA / "sixty_rows_for_byte_caps.singer"
+
+    run = run_target(
+        config_for(
+            capped_server,
+            repository_id=repository["id"],
+            batch_max_bytes=CAP,
+            import_format=import_format,
+        ),
+        source,
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    imports = imports_of(capped_server, repository["id"])
+    assert len(imports) == -(-60 * (shortest_line + longest_line) // 2 // CAP)  # ceil
+    # Each file holds no more rows than the cap has room for, uncompressed, and is closed
+    # only when one more row would not fit.
+    assert all(i["rows"] * shortest_line <= CAP for i in imports)
+    assert all((i["rows"] + 1) * longest_line + 40 > CAP for i in imports[:-1])
+    assert sum(i["rows"] for i in imports) == 60
+    assert len(rows_exact(capped_server, repository["id"])) == 60
 
 
 def test_rows_cap_and_byte_cap_whichever_comes_first(ignite, new_repository, tmp_path):
@@ -153,8 +193,8 @@ def test_rows_cap_and_byte_cap_whichever_comes_first(ignite, new_repository, tmp
     assert [i["rows"] for i in imports_of(ignite, repository["id"])] == [7] * 8 + [4]
 
 
-def test_payload_too_large_stops_with_the_server_message_and_import_name(sandbox_factory, tmp_path):
-    server = sandbox_factory(spend_rows=10, max_body_bytes=2048)
+def test_payload_too_large_stops_with_the_server_message_and_import_name(capped_server, tmp_path):
+    server = capped_server
     repository = server.admin.create_repository("Small", PERIOD_FIELDS)
 
     run = run_target(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.target_ignite.helpers import (
     DATA,
     Num,
@@ -92,3 +94,39 @@ def test_flattening_depth_and_separator_are_settings(ignite, new_repository, tmp
     assert first["supplier.name"] == "Acme"
     # Deeper than the depth: one JSON string, numbers digit for digit.
     assert first["supplier.address"] == '{"city":"Oslo","geo":{"lat":59.913868}}'
+
+
+def _as_csv_text(value):
+    """What a CSV cell holds for a JSON value (CSV has strings only)."""
+    if isinstance(value, Num):
+        return value.text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+@pytest.mark.parametrize("import_format", ["ndjson", "csv"])
+def test_file_imports_keep_every_digit_and_character(
+    import_format, ignite, new_repository, tmp_path
+):
+    repository = new_repository(SPEND_FIELDS)
+    source = DATA / "exact_values.singer"
+
+    run = run_target(
+        config_for(ignite, repository_id=repository["id"], import_format=import_format),
+        source,
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    (only,) = imports_of(ignite, repository["id"])
+    assert (only["kind"], only["format"], only["rows"]) == ("file", import_format, 8)
+    rows = rows_exact(ignite, repository["id"])
+    expected = singer_records(source)
+    if import_format == "csv":
+        # Column order is the schema's; every number's text is the file's own.
+        expected = [{k: _as_csv_text(v) for k, v in record.items()} for record in expected]
+        assert rows[0]["Amount"] == "12345678901234567890.123456789"
+        assert rows[3]["Amount"] == "0.0000001"
+        assert rows[2]["Amount"] == "1.10"
+    assert rows == expected
