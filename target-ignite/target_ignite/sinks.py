@@ -102,7 +102,15 @@ class IgniteSink(BatchSink):
 
     @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
-        return RecordValidator(self.schema) if self.validate_schema else None
+        if not self.validate_schema:
+            return None
+        # Flattening turns a required `info` into `info__name` columns but keeps `required`
+        # as it was; a required name that is no longer a column cannot be checked.
+        schema = dict(self.schema)
+        if "required" in schema:
+            columns = schema.get("properties", {})
+            schema["required"] = [name for name in schema["required"] if name in columns]
+        return RecordValidator(schema)
 
     # -- records ----------------------------------------------------------------------
 

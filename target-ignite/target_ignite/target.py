@@ -141,6 +141,14 @@ class TargetIgnite(Target):
 
     @classmethod
     @override
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        super().append_builtin_config(config_jsonschema)
+        # Imports only ever append (a delete query is how rows are replaced): a load_method
+        # setting would promise upsert/overwrite that the Import API does not offer.
+        config_jsonschema["properties"].pop("load_method", None)
+
+    @classmethod
+    @override
     def invoke(  # type: ignore[override]
         cls,
         *,

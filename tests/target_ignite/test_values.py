@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -130,3 +131,38 @@ def test_file_imports_keep_every_digit_and_character(
         assert rows[3]["Amount"] == "0.0000001"
         assert rows[2]["Amount"] == "1.10"
     assert rows == expected
+
+
+def test_batch_messages_are_imported_exactly(ignite, new_repository, tmp_path):
+    """A tap's BATCH message: the SDK reads the gzip JSONL file, the target imports it."""
+    repository = new_repository(["Id", "Period", "SupplierName", "Amount"])
+    batch_file = tmp_path / "spend-0001.jsonl.gz"
+    with gzip.open(batch_file, "wt", encoding="utf-8") as out:
+        out.write('{"Id":1,"Period":"2026-08","SupplierName":"Bätch \\"one\\"","Amount":10.10}\n')
+        out.write('{"Id":2,"Period":"2026-08","SupplierName":"two","Amount":0.000000001}\n')
+    schema = (DATA / "delete_query_march_25_rows.singer").read_text().splitlines()[0]
+    batch = {
+        "type": "BATCH",
+        "stream": "spend",
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "manifest": [batch_file.as_uri()],
+    }
+    state = {"type": "STATE", "value": {"spend": "batch-1"}}
+
+    run = run_target(
+        config_for(ignite, repository_id=repository["id"]),
+        f"{schema}\n{json.dumps(batch)}\n{json.dumps(state)}\n",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert rows_exact(ignite, repository["id"]) == [
+        {
+            "Id": Num("1"),
+            "Period": "2026-08",
+            "SupplierName": 'Bätch "one"',
+            "Amount": Num("10.10"),
+        },
+        {"Id": Num("2"), "Period": "2026-08", "SupplierName": "two", "Amount": Num("1E-9")},
+    ]
+    assert run.states == [{"spend": "batch-1"}]
