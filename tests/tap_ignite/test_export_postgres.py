@@ -1,8 +1,8 @@
 """Snapshot BATCH output loaded by a real SDK-based target: meltanolabs-target-postgres on the
 local PostgreSQL, piped from the real `tap-ignite` executable.
 
-target-postgres reads parquet BATCH files with pyarrow, which its own package does not pull
-in; a session fixture installs both into a virtualenv of their own with uv (from the package
+target-postgres (as meltano.yml pins it) reads parquet BATCH files with pyarrow, which it does not
+pull in; a session fixture installs both into a virtualenv of their own with uv (from the package
 index, or uv's cache).
 """
 
@@ -20,11 +20,12 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from ignite_sandbox.launcher import RunningSandbox
 
 from tests.tap_ignite.helpers import TAP_EXECUTABLE, catalog_selecting, sync, tap_config
 
-TARGET_POSTGRES = "meltanolabs-target-postgres==0.8.1"  # as pinned in meltano.yml
+MELTANO_YML = Path(__file__).parents[2] / "meltano.yml"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 
 
@@ -36,12 +37,15 @@ def connect(dbname: str, *, autocommit: bool = False) -> psycopg.Connection[Any]
 
 @pytest.fixture(scope="session")
 def target_postgres(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """target-postgres, installed with meltano.yml's own pip_url (and pyarrow) in a new venv."""
+    project = yaml.safe_load(MELTANO_YML.read_text(encoding="utf-8"))
+    (plugin,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres"]
     venv = tmp_path_factory.mktemp("target-postgres") / "venv"
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     subprocess.run(["uv", "venv", "-q", "-p", python, str(venv)], check=True, timeout=300)
     subprocess.run(
-        ["uv", "pip", "install", "-q", "-p", str(venv / "bin" / "python"), TARGET_POSTGRES,
-         "pyarrow>=17"],
+        ["uv", "pip", "install", "-q", "-p", str(venv / "bin" / "python"),
+         *plugin["pip_url"].split(), *["pyarrow>=17"]],
         check=True,
         timeout=600,
     )  # fmt: skip
