@@ -208,12 +208,22 @@ class IgniteStream(RESTStream[str | None]):
             reason = f"{type(exception).__name__}: {exception}"
         self.logger.warning(
             "Retrying %s in %.1f s (attempt %d of %d): %s",
-            self.path,
+            _retried_path(details) or self.path,
             details.get("wait") or 0.0,
             details.get("tries", 0) + 1,
             self.backoff_max_tries(),
             self.redact(reason),
         )
+
+
+def _retried_path(details: Details) -> str | None:
+    """The path of the request being retried: export calls and downloads share a table
+    stream's retries but not its path. Never the query, which may carry a signature."""
+    request = next(
+        (arg for arg in details.get("args", ()) if isinstance(arg, requests.PreparedRequest)),
+        None,
+    )
+    return urlsplit(request.url).path if request is not None and request.url else None
 
 
 def _error_code(response: requests.Response) -> str | None:

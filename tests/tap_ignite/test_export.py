@@ -484,3 +484,25 @@ def test_unknown_table_in_table_sync_modes_is_a_settings_error(
         "table_sync_modes: unknown table 'invoices' (tables: classification_business_units" in line
         for line in run.error_lines
     )
+
+
+def test_export_calls_and_downloads_are_retried_under_faults(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sandbox_factory(export_file_rows=500)
+    server.admin.set_faults("429=0.1,500=0.15,reset=0.1")
+    config = export_config(server, max_retries=10)
+    with caplog.at_level(logging.DEBUG):
+        output = sync(config, streams=["spend"])
+    server.admin.set_faults("")
+    records = output.records("spend")
+    assert len(records) == 3000
+    assert len({r["id"] for r in records}) == 3000
+    retried = [m for m in caplog.messages if m.startswith("Retrying ")]
+    assert retried
+    # Each retry names the request it repeats: the export calls and the downloads.
+    paths = {m.split()[1] for m in retried}
+    assert all(p.startswith(("/tables/spend/exports", "/exports/", "/downloads/")) for p in paths)
+    assert any(p.startswith("/downloads/") for p in paths)
+    assert "signature=" not in caplog.text
+    assert server.token not in caplog.text
