@@ -7,8 +7,9 @@
 
 Needs py-spy (`uv pip install py-spy`, or set PY_SPY to its path); it is added to nothing.
 Samples every thread including idle ones, so the percentages are of wall time: time spent
-waiting for the server shows up as the socket read it is. Prints two markdown tables, the
-functions with the most samples on top of the stack (self) and anywhere on it (total).
+waiting for the server shows up as the socket read it is (`--cpu-only` leaves idle out).
+Prints two markdown tables, the functions with the most samples on top of the stack (self)
+and anywhere on it (total).
 """
 
 from __future__ import annotations
@@ -102,10 +103,19 @@ def tap_catalog(workdir: Path, config: Path) -> Path:
 
 
 def record(
-    spy: str, argv: list[str], out: Path, *, rate: int, stdin: Path | None, stdout: Path | None
+    spy: str,
+    argv: list[str],
+    out: Path,
+    *,
+    rate: int,
+    idle: bool,
+    stdin: Path | None,
+    stdout: Path | None,
 ) -> None:
     """py-spy record a command to completion."""
-    command = [spy, "record", "--idle", "--nolineno", "-f", "raw", "-r", str(rate), "-o", str(out)]
+    command = [spy, "record", "--nolineno", "-f", "raw", "-r", str(rate), "-o", str(out)]
+    if idle:
+        command.append("--idle")
     with (
         stdin.open("rb") if stdin else open(os.devnull, "rb") as source,
         stdout.open("wb") if stdout else open(os.devnull, "wb") as sink,
@@ -122,19 +132,19 @@ def profile(args: argparse.Namespace, sandbox: RunningSandbox, workdir: Path) ->
     )
     out = workdir / f"{args.subject}.txt"
     raw_tap = [sys.executable, "-m", "benchmarks.raw_tap", "--config", str(tap_config)]
+    settings = json.loads(args.settings)
     if args.subject in {"tap", "export-parquet", "export-json"}:
-        config = tap_config
         if args.subject.startswith("export-"):
-            extra = {"sync_mode": "export", "export_format": args.subject.split("-", 1)[1]}
-            config = write_config(
-                workdir, "export.json", json.loads(tap_config.read_text()) | extra
-            )
+            settings |= {"sync_mode": "export", "export_format": args.subject.split("-", 1)[1]}
+        config = write_config(
+            workdir, "subject.json", json.loads(tap_config.read_text()) | settings
+        )
         catalog = tap_catalog(workdir, tap_config)
         argv = [str(BIN / "tap-ignite"), "--config", str(config), "--catalog", str(catalog)]
-        record(spy, argv, out, rate=args.rate, stdin=None, stdout=None)
+        record(spy, argv, out, rate=args.rate, idle=not args.cpu_only, stdin=None, stdout=None)
     elif args.subject == "reference":
         argv = [sys.executable, "-m", "benchmarks.reference_tap", "--config", str(tap_config)]
-        record(spy, argv, out, rate=args.rate, stdin=None, stdout=None)
+        record(spy, argv, out, rate=args.rate, idle=not args.cpu_only, stdin=None, stdout=None)
     elif args.subject == "target":
         singer = workdir / "input.singer"
         with singer.open("wb") as sink:
@@ -148,10 +158,11 @@ def profile(args: argparse.Namespace, sandbox: RunningSandbox, workdir: Path) ->
                 "api_token": sandbox.token,
                 "repository_id": repository["id"],
                 "import_format": args.format,
-            },
+            }
+            | settings,
         )
         argv = [str(BIN / "target-ignite"), "--config", str(config)]
-        record(spy, argv, out, rate=args.rate, stdin=singer, stdout=None)
+        record(spy, argv, out, rate=args.rate, idle=not args.cpu_only, stdin=singer, stdout=None)
     else:  # sandbox: attach to the server while the raw client pages through it
         command = [spy, "record", "--nolineno", "-f", "raw", "-r", str(args.rate), "-o", str(out)]
         command += ["--pid", str(sandbox.process.pid)]
@@ -181,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=10_000)
     parser.add_argument("--format", choices=["json", "ndjson", "csv"], default="ndjson")
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
+    parser.add_argument(
+        "--settings", default="{}", help="JSON object merged into the profiled plugin's config"
+    )
+    parser.add_argument(
+        "--cpu-only",
+        action="store_true",
+        help="leave out idle samples (waiting on sockets): percentages of CPU, not wall time",
+    )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--save", type=Path, help="keep py-spy's raw (collapsed) output here")
     args = parser.parse_args(argv)
