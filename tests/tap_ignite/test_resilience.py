@@ -9,38 +9,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from ignite_sandbox.launcher import RunningSandbox
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from tap_ignite.streams import TableStream
 from tap_ignite.tap import TapIgnite
 
-from tests.tap_ignite.helpers import (
-    CapturingWriter,
-    Output,
-    catalog_selecting,
-    run_cli,
-    sync,
-    tap_config,
-)
+from tests.tap_ignite.helpers import catalog_selecting, run_cli, sync, tap_config
 
 RETRY_LINE = re.compile(r"Retrying (\S+) in ([0-9.]+) s \(attempt (\d+) of (\d+)\): (.*)")
 
 
-class ExpiringWriter(CapturingWriter):
-    """Expires every page token on the server once `after` records have been written."""
+def expire_cursors_before(
+    monkeypatch: pytest.MonkeyPatch, server: RunningSandbox, token_requests: set[int]
+) -> None:
+    """Expire every page token on the server just before the n-th request that sends one.
 
-    def __init__(self, output: Output, server: RunningSandbox, after: int, times: int) -> None:
-        super().__init__(output)
-        self.server, self.after, self.times = server, after, times
-        self.records = 0
+    Deterministic where an expiry from the record side would race the next-page prefetch.
+    """
+    send = TableStream._request
+    count = 0
 
-    def write_message(self, message: Message) -> None:
-        super().write_message(message)
-        if isinstance(message, RecordMessage):
-            self.records += 1
-            if self.times and self.records % self.after == 0:
-                self.server.admin.expire_cursors()
-                self.times -= 1
+    def request(
+        self: TableStream, prepared: requests.PreparedRequest, context: Any
+    ) -> requests.Response:
+        nonlocal count
+        if b'"pageToken"' in (prepared.body or b""):
+            count += 1
+            if count in token_requests:
+                server.admin.expire_cursors()
+        return send(self, prepared, context)
+
+    monkeypatch.setattr(TableStream, "_request", request)
 
 
 def retry_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
@@ -53,44 +53,35 @@ def spend_ids(server: RunningSandbox) -> list[str]:
 
 
 def test_expired_page_token_restarts_from_the_first_page(
-    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+    sandbox_factory: Callable[..., RunningSandbox],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server = sandbox_factory()
     expected = spend_ids(server)
-    config = tap_config(server, page_size=200)
-    output = Output()
-    tap = TapIgnite(
-        config=config,
-        catalog=catalog_selecting(config, ["spend"]),
-        message_writer=ExpiringWriter(output, server, after=450, times=2),
-    )
+    # Pages of 200. Expired before page 4 (the 3rd request with a token), and again before
+    # page 3 of the restarted pass (the 5th): pages 1-3, then 1-2, are sent twice.
+    expire_cursors_before(monkeypatch, server, {3, 5})
     with caplog.at_level(logging.WARNING):
-        tap.sync_all()
+        output = sync(tap_config(server, page_size=200), streams=["spend"])
     got = [r["id"] for r in output.records("spend")]
-    # At least once: every row arrives; rows before each expiry arrive again.
-    assert set(got) == set(expected)
-    # Pages of 200; expiry after record 450 and again 450 records later: 600 + 400 resent.
-    assert len(got) == len(expected) + 600 + 400
-    assert got[-len(expected) :] == expected
+    assert got == expected[:600] + expected[:400] + expected
     warnings = [r.getMessage() for r in caplog.records if "page token expired" in r.getMessage()]
     assert len(warnings) == 2
+    assert "after 600 rows" in warnings[0]
     assert "restarting from the first page" in warnings[0]
     bookmark = output.final_state["bookmarks"]["spend"]["replication_key_value"]
     assert bookmark == max(r["updated_at"] for r in output.records("spend"))
 
 
 def test_page_token_that_keeps_expiring_gives_up(
-    sandbox_factory: Callable[..., RunningSandbox],
+    sandbox_factory: Callable[..., RunningSandbox], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = sandbox_factory()
+    server = sandbox_factory(spend_rows=500)
+    expire_cursors_before(monkeypatch, server, set(range(1, 100)))
     config = tap_config(server, page_size=100, max_retries=2)
-    tap = TapIgnite(
-        config=config,
-        catalog=catalog_selecting(config, ["spend"]),
-        message_writer=ExpiringWriter(Output(), server, after=150, times=10),
-    )
     with pytest.raises(FatalAPIError, match="page token expired again"):
-        tap.sync_all()
+        sync(config, streams=["spend"])
 
 
 def test_faults_are_retried_and_no_row_is_lost(
