@@ -92,15 +92,19 @@ def parse_compressed_flag(value: str | None) -> bool:
 
 
 def open_payload(upload: IO[bytes], filename: str, compressed: bool) -> tuple[IO[bytes], str]:
-    """The (decompressed) file stream and its format, from the name and `compressed`."""
+    """The (decompressed) file stream and its format, from the name and `compressed`.
+
+    gzip is recognised by `compressed=true` or a `.gz` name; a zip (by `.zip` name, or sent
+    with `compressed=true`) must hold exactly one file. An .xlsx is itself a zip: left alone.
+    """
     name = filename.lower()
     if name.endswith(".gz"):
         compressed, name = True, name[: -len(".gz")]
-    if compressed:
-        upload = _gunzip_or_unzip(upload)
-        if name.endswith(".zip"):
-            name = name[: -len(".zip")]
-    elif name.endswith(".zip") or _is_zip(upload):
+    if compressed and _is_zip(upload):
+        upload, name = _single_zip_member(upload)
+    elif compressed:
+        upload = _gunzip(upload)
+    elif name.endswith(".zip"):
         upload, name = _single_zip_member(upload)
     for suffix, file_format in FORMATS.items():
         if name.endswith(suffix):
@@ -118,9 +122,7 @@ def _is_zip(stream: IO[bytes]) -> bool:
     return magic == b"PK\x03\x04"
 
 
-def _gunzip_or_unzip(stream: IO[bytes]) -> IO[bytes]:
-    if _is_zip(stream):
-        return _single_zip_member(stream)[0]
+def _gunzip(stream: IO[bytes]) -> IO[bytes]:
     position = stream.tell()
     magic = stream.read(2)
     stream.seek(position)
