@@ -90,7 +90,7 @@ def test_faults_are_retried_and_no_row_is_lost(
     server = sandbox_factory()
     expected = spend_ids(server)
     server.admin.set_faults("429=0.15,500=0.15,reset=0.1,lost=0.05")
-    config = tap_config(server, page_size=150, max_retries=8)
+    config = tap_config(server, page_size=300, max_retries=8)
     with caplog.at_level(logging.WARNING):
         output = sync(config, streams=["spend"], properties={"spend": []})
     assert [r["id"] for r in output.records("spend")] == expected
@@ -173,9 +173,11 @@ def test_token_never_appears_in_logs_at_debug_level(
     sandbox_factory: Callable[..., RunningSandbox], tmp_path: Path
 ) -> None:
     secret = "tok-S3CRET-4242-very-private"
-    server = sandbox_factory(token=secret, spend_rows=900, faults="429=0.1,500=0.1,reset=0.1")
-    config: dict[str, Any] = tap_config(server, page_size=100, max_retries=10)
-    run = run_cli(tmp_path, config, env={"LOGLEVEL": "DEBUG"})
+    server = sandbox_factory(token=secret, spend_rows=900)
+    config: dict[str, Any] = tap_config(server, page_size=300, max_retries=10)
+    catalog = catalog_selecting(config, ["spend"])
+    server.admin.set_faults("429=0.1,500=0.1,reset=0.1")
+    run = run_cli(tmp_path, config, catalog=catalog, env={"LOGLEVEL": "DEBUG"})
     assert run.returncode == 0, run.stderr[-3000:]
     assert "DEBUG" in run.stderr
     assert "Retrying" in run.stderr  # the retry paths were taken and logged
