@@ -50,6 +50,9 @@ class ImportResult:
     import_name: str
     rows: int
     request_bytes: int
+    # Earlier attempts whose connection broke after the request was sent: each may have been
+    # applied too (the Import API has no idempotency key), so the rows may be there twice.
+    uncertain_attempts: int = 0
 
 
 class ApiError(ImportFailed):
@@ -161,9 +164,14 @@ class ImportClient:
             raise self._error_from(response, what)
         return response
 
-    def _with_retries(self, attempt: Callable[[], T]) -> T:
-        """Run `attempt`, backing off on 429 (as Retry-After says) and transient failures."""
+    def _with_retries(self, attempt: Callable[[], T], uncertain: list[str] | None = None) -> T:
+        """Run `attempt`, backing off on 429 (as Retry-After says) and transient failures.
+
+        Attempts that may have been applied (the connection broke after sending) are
+        appended to `uncertain`, so the caller can report a possible duplicate.
+        """
         tries = 0
+        ambiguous = 0
 
         def counted() -> T:
             nonlocal tries
@@ -177,9 +185,13 @@ class ImportClient:
             return random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march in step
 
         def on_backoff(details: Any) -> None:
+            nonlocal ambiguous
             exc = details.get("exception")
             suffix = ""
             if isinstance(exc, _Retryable) and exc.ambiguous:
+                ambiguous += 1
+                if uncertain is not None:
+                    uncertain.append(self.redact(str(exc)))
                 suffix = (
                     " (the request may have been applied before the connection broke; "
                     "a duplicate would show as two imports of the same name)"
@@ -205,6 +217,8 @@ class ImportClient:
             return retrying()
         except _Retryable as exc:
             msg = f"{exc}; gave up after {tries} attempts"
+            if ambiguous or exc.ambiguous:
+                msg += " (an attempt may have been applied before its connection broke)"
             raise ImportFailed(self.redact(msg)) from None
 
     # -- the API ----------------------------------------------------------------------
@@ -251,6 +265,7 @@ class ImportClient:
         """`POST /import/` with rows already encoded as JSON objects joined by commas."""
         body = self.json_body(repository_id, import_name, delete_query_id, rows)
         what = f"import '{import_name}'"
+        uncertain: list[str] = []
         response = self._with_retries(
             lambda: self._request(
                 "POST",
@@ -258,9 +273,10 @@ class ImportClient:
                 what,
                 data=body,
                 headers={"Content-Type": "application/json"},
-            )
+            ),
+            uncertain,
         )
-        return self._result(response, import_name, len(body))
+        return self._result(response, import_name, len(body), len(uncertain))
 
     def import_file(
         self,
@@ -294,13 +310,19 @@ class ImportClient:
         ).prepare()
         body = prepared.body if isinstance(prepared.body, bytes) else b""
         headers = {"Content-Type": str(prepared.headers["Content-Type"])}
+        uncertain: list[str] = []
         response = self._with_retries(
-            lambda: self._request("POST", wire.IMPORT_FILE_PATH, what, data=body, headers=headers)
+            lambda: self._request("POST", wire.IMPORT_FILE_PATH, what, data=body, headers=headers),
+            uncertain,
         )
-        return self._result(response, import_name, len(body))
+        return self._result(response, import_name, len(body), len(uncertain))
 
     def _result(
-        self, response: requests.Response, import_name: str, request_bytes: int
+        self,
+        response: requests.Response,
+        import_name: str,
+        request_bytes: int,
+        uncertain_attempts: int = 0,
     ) -> ImportResult:
         try:
             body = response.json()
@@ -309,6 +331,7 @@ class ImportClient:
                 import_name=str(body.get(wire.RESPONSE_IMPORT_NAME) or import_name),
                 rows=int(body.get(wire.RESPONSE_ROWS, -1)),
                 request_bytes=request_bytes,
+                uncertain_attempts=uncertain_attempts,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = (

@@ -187,6 +187,14 @@ class Load:
             result.import_id,
             f", with delete query {delete_query}" if delete_query else "",
         )
+        if result.uncertain_attempts:
+            self.logger.warning(
+                "Import '%s' may have been applied more than once: %d earlier attempt(s) lost "
+                "the connection after sending, and the Import API cannot tell whether they "
+                "were applied. Look for imports of this name in Ignite",
+                result.import_name,
+                result.uncertain_attempts,
+            )
         if 0 <= result.rows != rows:
             self.logger.warning(
                 "Import '%s' sent %d rows but the API reports %d",
@@ -207,6 +215,16 @@ class Load:
                 f"{load.rows} rows, {load.request_bytes} bytes, {load.seconds:.2f} seconds; "
                 f"import ids: {ids}"
             )
+            doubtful = [r.import_name for r in load.imports if r.uncertain_attempts]
+            if doubtful:
+                lines.append(
+                    f"Repository '{repo.name}': possible duplicates: {len(doubtful)} import(s) "
+                    "were retried after a connection broke with the request already sent, so "
+                    "they may have been applied more than once: "
+                    + ", ".join(f"'{name}'" for name in doubtful)
+                    + ". Check for imports of the same name in Ignite; to clean up, run the "
+                    "load again with a delete query that covers its rows"
+                )
             if load.delete_query_id and load.delete_query_sent_with:
                 lines.append(
                     f"Repository '{repo.name}': delete query {load.delete_query_id} was sent "

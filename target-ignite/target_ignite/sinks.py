@@ -15,7 +15,6 @@ import sys
 import typing as t
 from collections.abc import Iterable, Mapping
 
-import jsonschema
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
@@ -24,6 +23,7 @@ from target_ignite.client import ImportClient, ImportResult
 from target_ignite.errors import BadRecord
 from target_ignite.fields import FieldCheck
 from target_ignite.rows import codec_for, flat_row
+from target_ignite.validation import RecordValidator
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -36,29 +36,6 @@ if t.TYPE_CHECKING:
 
 GZIP_LEVEL = 6
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class SchemaViolation(BadRecord):
-    """A record that breaks its stream's schema."""
-
-
-class RecordValidator(BaseJSONSchemaValidator):
-    """The SDK's JSON Schema check, failing with the field and reason in one line."""
-
-    def __init__(self, schema: dict[str, t.Any]) -> None:
-        super().__init__(schema)
-        validator_class = jsonschema.validators.validator_for(schema)
-        validator_class.check_schema(schema)
-        self.validator = validator_class(schema)
-
-    @override
-    def validate(self, record: dict[str, t.Any]) -> None:
-        error = jsonschema.exceptions.best_match(self.validator.iter_errors(record))
-        if error is not None:
-            field = ".".join(str(p) for p in error.absolute_path) or "(record)"
-            message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
-            msg = f"record breaks its schema: field '{field}': {message}"
-            raise SchemaViolation(msg)
 
 
 class IgniteSink(BatchSink):

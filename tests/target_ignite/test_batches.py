@@ -245,3 +245,63 @@ def test_state_is_emitted_only_after_every_record_before_it_is_imported(sandbox_
     # the drain after record 5 failed, so neither 4 (held) nor 5 ever went out.
     assert states == [1, 2, 3]
     assert rows_exact(server, repository["id"])[0]["Amount"] == Num("1.5")
+
+
+def test_streams_sharing_a_repository_send_its_delete_query_once(ignite, new_repository, tmp_path):
+    """Two streams, one repository, a schema change (a new sink) half-way: still one delete."""
+    repository = new_repository([*PERIOD_FIELDS, "Currency"])
+    _seed(
+        ignite,
+        repository["id"],
+        [
+            {"Id": 0, "Period": "2026-03", "SupplierName": "Old", "Amount": 1},
+            {"Id": -1, "Period": "2026-02", "SupplierName": "Feb", "Amount": 2},
+        ],
+    )
+    march = ignite.admin.create_delete_query(repository["id"], {"Period": {"eq": "2026-03"}})
+    streams = ("spend_norway", "spend_sweden")
+
+    run = run_target(
+        config_for(
+            ignite,
+            stream_repositories=dict.fromkeys(streams, repository["id"]),
+            stream_delete_queries=dict.fromkeys(streams, march),
+            batch_size_rows=3,
+        ),
+        DATA / "two_streams_one_repository_schema_change.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    _, *load = imports_of(ignite, repository["id"])
+    assert sum(i["rows"] for i in load) == 17
+    assert [i["deleteQueryId"] for i in load] == [march] + [None] * (len(load) - 1)
+    assert load[0]["deletedRows"] == 1
+    names = {r["SupplierName"] for r in rows_exact(ignite, repository["id"])}
+    assert names == {"Feb"} | {f"NO {i}" for i in range(1, 11)} | {f"SE {i}" for i in range(1, 8)}
+    # Batch numbers go on across the stream's second sink: names stay unique.
+    assert len({i["importName"] for i in load}) == len(load)
+    assert run.states == [{"norway": 10, "sweden": 7}]
+
+
+def test_streams_of_one_repository_must_agree_on_its_delete_query(ignite, new_repository, tmp_path):
+    repository = new_repository([*PERIOD_FIELDS, "Currency"])
+    march = ignite.admin.create_delete_query(repository["id"], {"Period": {"eq": "2026-03"}})
+    april = ignite.admin.create_delete_query(repository["id"], {"Period": {"eq": "2026-04"}})
+
+    run = run_target(
+        config_for(
+            ignite,
+            repository_id=repository["id"],
+            stream_delete_queries={"spend_norway": march, "spend_sweden": april},
+        ),
+        DATA / "two_streams_one_repository_schema_change.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 1
+    (error,) = run.error_lines
+    where = f"stream 'spend_sweden' -> repository '{repository['name']}'"
+    assert f"line 2 (stream 'spend_sweden'): {where}" in error
+    assert f"delete query {april} differs from {march}" in error
+    assert imports_of(ignite, repository["id"]) == []

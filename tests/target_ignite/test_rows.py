@@ -1,0 +1,116 @@
+"""In-process checks of the pieces with many cases: number text, cells, the validator."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from target_ignite.errors import BadRecord
+from target_ignite.rows import CsvRows, NdjsonRows, decimal_text, flat_row
+from target_ignite.validation import RecordValidator, SchemaViolation
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("12345678901234567890.123456789", "12345678901234567890.123456789"),
+        ("1.10", "1.10"),
+        ("0.0000001", "0.0000001"),  # str() would say 1E-7
+        ("-0.00", "-0.00"),
+        ("1E+3", "1E+3"),  # a positive exponent is kept as sent: 1000 would invent digits
+    ],
+)
+def test_decimal_text_keeps_digits_and_exponent(text, written):
+    assert decimal_text(Decimal(text)) == written
+    assert Decimal(written).as_tuple() == Decimal(text).as_tuple()
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimal_text_round_trips_every_finite_decimal(value):
+    assert Decimal(decimal_text(value)).as_tuple() == value.as_tuple()
+
+
+def test_non_finite_numbers_stop_with_the_field_named():
+    with pytest.raises(BadRecord, match="field 'Amount': nan is not a finite number"):
+        flat_row({"Amount": float("nan")})
+    with pytest.raises(BadRecord, match="field 'lines'"):
+        flat_row({"lines": [{"amount": Decimal("Infinity")}]})
+
+
+def test_cells_are_flat_and_exact():
+    row = flat_row(
+        {
+            "posted": datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC),
+            "day": datetime.date(2026, 3, 1),
+            "lines": [{"amount": Decimal("0.0000001"), "note": "Ærø"}],
+            "empty": {},
+        }
+    )
+    assert row == {
+        "posted": "2026-03-01T12:00:00Z",
+        "day": "2026-03-01",
+        "lines": '[{"amount":0.0000001,"note":"Ærø"}]',
+        "empty": "{}",
+    }
+    assert NdjsonRows().encode({"a": Decimal("1.10"), "b": None}) == b'{"a":1.10,"b":null}\n'
+
+
+def test_csv_rows_quote_what_needs_quoting():
+    rows = CsvRows(["a", "b", "c", "d"])
+    assert rows.header() == b"a,b,c,d\n"
+    line = rows.encode({"a": 'say "hi", then\nleave', "b": True, "c": Decimal("0.0000001")})
+    assert line == b'"say ""hi"", then\nleave",true,0.0000001,\n'
+
+
+SIMPLE_SCHEMA = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": ["string", "null"]},
+        "amount": {"type": ["number", "null"], "description": "money"},
+        "flag": {"type": "boolean"},
+        "posted": {"type": "string", "format": "date-time"},
+    },
+}
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+REFERENCE = jsonschema.Draft7Validator(SIMPLE_SCHEMA)
+FAST = RecordValidator(SIMPLE_SCHEMA)
+
+
+def test_a_flat_typed_schema_takes_the_fast_path():
+    assert FAST._plan is not None
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["id", "name", "amount", "flag", "posted", "x"]), VALUES))
+def test_the_fast_path_decides_exactly_as_jsonschema(record):
+    reference, validator = REFERENCE, FAST
+    if reference.is_valid(record):
+        validator.validate(record)
+    else:
+        with pytest.raises(SchemaViolation, match="record breaks its schema: field '"):
+            validator.validate(record)
+
+
+def test_schemas_with_more_than_types_go_to_jsonschema():
+    schema = {"properties": {"currency": {"type": "string", "enum": ["NOK", "EUR"]}}}
+    validator = RecordValidator(schema)
+    assert validator._plan is None
+    with pytest.raises(SchemaViolation, match="field 'currency': 'USD' is not one of"):
+        validator.validate({"currency": "USD"})
