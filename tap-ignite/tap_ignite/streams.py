@@ -214,8 +214,9 @@ class TableStream(IgniteStream):
         send = self.request_decorator(self._request)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-prefetch")
 
-        def submit() -> Future[requests.Response]:
-            page = PageContext(stream_context=context, next_page_token=paginator.current_value)
+        def fetch(page_token: str | None) -> requests.Response:
+            # Prepared and sent on the worker thread: the requests session has one user.
+            page = PageContext(stream_context=context, next_page_token=page_token)
             request = self.get_http_request(page=page)
             prepared = self.build_prepared_request(
                 method=request.method,
@@ -224,7 +225,10 @@ class TableStream(IgniteStream):
                 headers=request.headers,
                 json=request.data,
             )
-            return pool.submit(send, prepared, context)
+            return send(prepared, context)
+
+        def submit() -> Future[requests.Response]:
+            return pool.submit(fetch, paginator.current_value)
 
         try:
             with self.get_http_request_counter() as request_counter:
