@@ -4,7 +4,7 @@ The SDK's msgspec reader decodes every JSON number with a fraction or exponent a
 so money keeps its digits. This subclass counts lines: whatever stops the load while a line
 is handled (not JSON, a RECORD before its SCHEMA, a record that breaks its schema, NaN...)
 gets `line N (stream 'x'): ` in front of its message, and the target may import what was
-accepted before that line (`on_bad_input`) before the error goes on up.
+accepted before that line (`on_stop`) before the error goes on up.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class NumberedReader(MsgSpecReader):
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
-        self.on_bad_input: t.Callable[[int], None] | None = None
+        # Called with the line number and the error before any error goes on up.
+        self.on_stop: t.Callable[[int, Exception], None] | None = None
 
     def deserialize_json(self, line: str) -> dict:
         """Decode one line; NaN, Infinity and bad JSON are refused with the reason."""
@@ -104,8 +105,8 @@ class NumberedReader(MsgSpecReader):
                     callback(message)
             except Exception as exc:
                 self._annotate(exc, number, _stream_of(line, message))
-                if self.on_bad_input is not None and is_input_error(exc):
-                    self.on_bad_input(number)
+                if self.on_stop is not None:
+                    self.on_stop(number, exc)
                 raise
             stats[message["type"]] += 1
         return Counter(**stats)

@@ -14,7 +14,7 @@ from target_ignite import settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
-from target_ignite.reader import INPUT_ERRORS, NumberedReader
+from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
 from target_ignite.sinks import IgniteSink
 
 if sys.version_info >= (3, 12):
@@ -84,7 +84,7 @@ class TargetIgnite(Target):
             datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC),
         )
         if isinstance(self.message_reader, NumberedReader):
-            self.message_reader.on_bad_input = self._import_what_came_before
+            self.message_reader.on_stop = self._stopping_at
 
     def _start_up_checks(self) -> RepositoryDirectory:
         """Before any data moves: the token works, configured repositories exist."""
@@ -118,8 +118,12 @@ class TargetIgnite(Target):
         )
         return directory
 
-    def _import_what_came_before(self, line_number: int) -> None:
-        """Bad input at `line_number`: import what was accepted before it, then stop."""
+    def _stopping_at(self, line_number: int, error: Exception) -> None:
+        """The load stops at `line_number`. Bad input: import what was accepted before it.
+        Either way, the summary says what is in Ignite now."""
+        if not is_input_error(error):
+            self._log_summary()
+            return
         self.logger.info("Importing the records read before line %d, then stopping", line_number)
         try:
             self.drain_all(is_endofpipe=True)
@@ -136,8 +140,10 @@ class TargetIgnite(Target):
 
     @override
     def process_endofpipe(self) -> None:
-        super().process_endofpipe()
-        self._log_summary()
+        try:
+            super().process_endofpipe()
+        finally:
+            self._log_summary()
 
     @classmethod
     @override

@@ -211,6 +211,8 @@ def test_payload_too_large_stops_with_the_server_message_and_import_name(capped_
     assert "Traceback" not in run.stderr
     assert imports_of(server, repository["id"]) == []
     assert run.states == []
+    # The summary still says what is in Ignite now: nothing from this load.
+    assert f"Repository 'Small' ({repository['id']}): 0 imports, 0 rows" in run.stderr
 
 
 def _state_line(n: int) -> str:
