@@ -35,6 +35,7 @@ if t.TYPE_CHECKING:
     from target_ignite.target import TargetIgnite
 
 GZIP_LEVEL = 6
+DELETE_QUERY_ID_ROOM = 64  # characters; delete query ids are 36-character uuids
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -54,6 +55,9 @@ class IgniteSink(BatchSink):
         self._open: Batch | None = None
         self._sealed: list[Batch] = []
         self._drain_sealed_only = False
+        # Records taken in, and records imported (in arrival order), for the STATE gate.
+        self.records_received = 0
+        self.records_imported = 0
         # Here rather than in setup(): the SDK logs a second, vaguer error line for any
         # exception from setup(), and these checks stop loads with a message of their own.
         self._destination: RepositoryLoad = self._load.register(self.stream_name)
@@ -97,15 +101,14 @@ class IgniteSink(BatchSink):
 
     def _new_batch(self) -> Batch:
         number = self._load.next_batch_number(self.stream_name)
-        name = self.config_import_name(number)
+        name = self.import_name(number)
         if self._codec.file_extension is None:
+            # Room for a delete query id whether or not one is known yet: another stream of
+            # the repository may bring one before this batch goes out as its first import.
+            delete_query = self._destination.delete_query_id or ""
+            placeholder = "x" * max(DELETE_QUERY_ID_ROOM, len(delete_query))
             overhead = len(
-                self._client.json_body(
-                    self._destination.repository.id,
-                    name,
-                    self._destination.delete_query_id,
-                    b"",
-                )
+                self._client.json_body(self._destination.repository.id, name, placeholder, b"")
             )
         else:
             overhead = len(self._codec.header())
@@ -116,7 +119,7 @@ class IgniteSink(BatchSink):
             separator=self._codec.separator,
         )
 
-    def config_import_name(self, number: int) -> str:
+    def import_name(self, number: int) -> str:
         """The import's name, from `import_name_template`."""
         return str(self.config["import_name_template"]).format(
             stream=self.stream_name,
@@ -161,6 +164,7 @@ class IgniteSink(BatchSink):
     @override
     def process_record(self, record: dict, context: dict) -> None:
         self._add(self._codec.encode(record))
+        self.records_received += 1
 
     @property
     @override
@@ -187,6 +191,7 @@ class IgniteSink(BatchSink):
         self._drain_sealed_only = False
         for batch in batches:
             self._send(batch)
+            self.records_imported += batch.rows
 
     def _import_records(self, records: Iterable[Mapping[str, t.Any]]) -> None:
         """Import records from batch files in byte-capped batches of their own."""

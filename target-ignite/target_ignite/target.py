@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import sys
 import typing as t
@@ -15,6 +16,7 @@ from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
+from target_ignite.safe_state import RecordProgress, StateGate
 from target_ignite.sinks import IgniteSink
 
 if sys.version_info >= (3, 12):
@@ -85,6 +87,8 @@ class TargetIgnite(Target):
         )
         if isinstance(self.message_reader, NumberedReader):
             self.message_reader.on_stop = self._stopping_at
+        self._state_gate = StateGate()
+        self._state_written: dict | None = None
 
     def _start_up_checks(self) -> RepositoryDirectory:
         """Before any data moves: the token works, configured repositories exist."""
@@ -133,6 +137,36 @@ class TargetIgnite(Target):
             )
         finally:
             self._log_summary()
+
+    # -- STATE as soon as the records before it are imported (see safe_state.py) -----------
+
+    def _sinks_with_progress(self) -> list[RecordProgress]:
+        sinks = [*self._sinks_to_clear, *self._sinks_active.values()]
+        return [sink for sink in sinks if isinstance(sink, IgniteSink)]
+
+    @override
+    def _process_state_message(self, message_dict: dict) -> None:
+        super()._process_state_message(message_dict)
+        self._state_gate.arrived(copy.deepcopy(message_dict["value"]), self._sinks_with_progress())
+        self._write_safe_state()
+
+    @override
+    def _handle_max_record_age(self) -> None:
+        # Called after every RECORD and BATCH message: a sink may just have imported a batch.
+        super()._handle_max_record_age()
+        self._write_safe_state()
+
+    def _write_safe_state(self) -> None:
+        state = self._state_gate.safe()
+        if state is not None:
+            self._write_state_message(state)
+
+    @override
+    def _write_state_message(self, state: dict) -> None:
+        # The SDK's drain of every sink writes the latest STATE again: once is enough.
+        if state != self._state_written:
+            self._state_written = state
+            super()._write_state_message(state)
 
     def _log_summary(self) -> None:
         for line in self.load.summary():
