@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from ignite_sandbox import wire
-from ignite_sandbox.db import first_row
+from ignite_sandbox.db import arrow_result, concat_texts, first_row
 from ignite_sandbox.delete_queries import compile_delete_query
 from ignite_sandbox.errors import bad_request, not_found
 from ignite_sandbox.jsonbody import decode, encode
@@ -144,11 +144,12 @@ def repository_rows_json(cur: duckdb.DuckDBPyConnection, repository_id: str) -> 
     """`{"rows": [...]}` for a repository, rows in the order they were imported."""
     if not first_row(cur, "SELECT 1 FROM repositories WHERE id = ?", [repository_id]):
         raise not_found(f"unknown data repository '{repository_id}'")
-    texts = cur.execute(
-        "SELECT row_json FROM repository_rows WHERE repository_id = ? ORDER BY seq",
+    result = arrow_result(
+        cur,
+        "SELECT row_json || ',' AS j FROM repository_rows WHERE repository_id = ? ORDER BY seq",
         [repository_id],
-    ).fetchall()
-    return b'{"rows":[' + ",".join(t[0] for t in texts).encode() + b"]}"
+    )
+    return b'{"rows":[' + concat_texts(result.column("j"))[:-1] + b"]}"
 
 
 def list_imports(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

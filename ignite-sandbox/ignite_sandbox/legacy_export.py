@@ -13,7 +13,7 @@ import duckdb
 
 from ignite_sandbox import wire
 from ignite_sandbox.cursors import PageTokens, body_fingerprint
-from ignite_sandbox.db import first_row
+from ignite_sandbox.db import arrow_result, concat_texts, first_row
 from ignite_sandbox.errors import bad_request
 from ignite_sandbox.jsonbody import encode
 from ignite_sandbox.legacy_data import ID_LABEL, LAST_MODIFIED_LABEL, DataTable, LegacyColumn
@@ -109,24 +109,25 @@ def legacy_page(
         page_clauses.append(f"{quote(ID_LABEL)} > ?")
         page_params.append(tokens.read(cursor, scope, fingerprint))
     row_json = ", ".join(f"{sql_string(c.label)}, {_value_sql(c)}" for c in columns)
-    rows = cur.execute(
-        f"SELECT {quote(ID_LABEL)}, json_object({row_json})::VARCHAR FROM {source} "
-        f"WHERE {' AND '.join(page_clauses) or 'TRUE'} ORDER BY {quote(ID_LABEL)} "
-        f"LIMIT {request.size + 1}",
+    result = arrow_result(
+        cur,
+        f"SELECT {quote(ID_LABEL)} AS k, json_object({row_json})::VARCHAR || ',' AS j "
+        f"FROM {source} WHERE {' AND '.join(page_clauses) or 'TRUE'} "
+        f"ORDER BY {quote(ID_LABEL)} LIMIT {request.size + 1}",
         page_params,
-    ).fetchall()
+    )
     next_url = None
-    if len(rows) > request.size:
-        rows = rows[: request.size]
-        token = tokens.issue(scope, fingerprint, str(rows[-1][0]))
+    if result.num_rows > request.size:
+        result = result.slice(0, request.size)
+        token = tokens.issue(scope, fingerprint, str(result.column("k")[request.size - 1].as_py()))
         next_url = (
             f"{base_url.rstrip('/')}{wire.LEGACY_EXPORT_PATH}?dataTableId={table.id}"
             f"&{wire.LEGACY_CURSOR_PARAM}={token}"
         )
-    data = ",".join(r[1] for r in rows)
+    data = concat_texts(result.column("j"))[:-1]
     return (
         b'{"data":['
-        + data.encode()
+        + data
         + b'],"totalCount":'
         + str(int(total[0]) if total else 0).encode()
         + b',"'
