@@ -180,12 +180,16 @@ class RecordShaper:
 
     def parquet_records(self, path: Path) -> Iterator[dict[str, Any]]:
         """The records of a parquet export file, one record batch at a time."""
-        parquet = pq.ParquetFile(path)
         try:
-            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-                yield from self._shape_batch(batch).to_pylist()
-        finally:
-            parquet.close()
+            parquet = pq.ParquetFile(path)
+            try:
+                for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                    yield from self._shape_batch(batch).to_pylist()
+            finally:
+                parquet.close()
+        except (pa.ArrowException, OSError) as exc:
+            msg = f"Export file {path.name} is not a readable parquet file: {exc}"
+            raise FatalAPIError(msg) from exc
 
     def _shape_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = []

@@ -18,7 +18,10 @@ import msgspec
 import pytest
 import requests
 from ignite_sandbox.launcher import RunningSandbox
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from tap_ignite.columns import Column
+from tap_ignite.snapshot_files import RecordShaper
 from tap_ignite.snapshot_stream import STATE_EXPORT
 from tap_ignite.tap import TapIgnite
 
@@ -506,3 +509,23 @@ def test_export_calls_and_downloads_are_retried_under_faults(
     assert any(p.startswith("/downloads/") for p in paths)
     assert "signature=" not in caplog.text
     assert server.token not in caplog.text
+
+
+def test_an_empty_snapshot_still_activates_a_new_version(sandbox: RunningSandbox) -> None:
+    # Nothing matches: the target must still learn that the table is now empty.
+    filters = {"spend": {"currency": {"eq": "XXX"}}}
+    for export_format in ("parquet", "json"):
+        output = sync(
+            export_config(sandbox, filters=filters, export_format=export_format),
+            streams=["spend"],
+        )
+        assert output.records("spend") == []
+        assert len(messages_of(output, "ACTIVATE_VERSION", "spend")) == 1
+
+
+def test_a_corrupt_parquet_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "spend-00001.parquet"
+    path.write_bytes(b"PAR1 this is not parquet")
+    shaper = RecordShaper([Column("id", "ID", "STRING", ())], {"id": "id"}, decimal_strings=False)
+    with pytest.raises(FatalAPIError, match=r"Export file spend-00001\.parquet is not a readable"):
+        list(shaper.parquet_records(path))
