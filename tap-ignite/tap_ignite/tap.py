@@ -90,6 +90,9 @@ def reported_errors(tap: type[Tap], ctx: click.Context | None = None) -> Iterato
         for error in exc.errors or [str(exc)]:
             tap.logger.error("Invalid settings: %s", error)
         _exit(ctx)
+    except requests.RequestException as exc:
+        tap.logger.error("Could not reach the Ignite API (%s): %s", type(exc).__name__, exc)
+        _exit(ctx)
     except REPORTED_ERRORS as exc:
         tap.logger.error("%s", exc)
         _exit(ctx)

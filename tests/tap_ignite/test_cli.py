@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,16 @@ def test_about_markdown_is_the_readme_settings_section() -> None:
         "max_retries",
     ):
         assert f"| {setting} |" in about
+
+
+def test_unreachable_api_is_one_error_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {"api_token": "whatever", "api_url": f"http://127.0.0.1:{port}", "max_retries": 1}
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    assert "Could not reach the Ignite API" in run.error_lines[0]
+    assert "Retrying /tables/" in run.stderr
