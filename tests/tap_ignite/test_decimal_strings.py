@@ -138,6 +138,7 @@ def load_into_duckdb(tmp_path: Path, target: str, tap_settings: dict[str, Any], 
     return database
 
 
+@pytest.mark.slow  # installs the target from the package index, loads twice
 def test_target_duckdb_keeps_every_digit_only_with_decimal_strings(
     sandbox: RunningSandbox, tmp_path: Path, target_duckdb: str
 ) -> None:

@@ -106,6 +106,7 @@ def query(database: str, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
+@pytest.mark.slow  # installs the target from the package index, loads twice
 def test_batch_snapshots_load_into_target_postgres_and_vanished_rows_are_marked_deleted(
     sandbox_factory: Callable[..., RunningSandbox],
     tmp_path: Path,
