@@ -194,3 +194,29 @@ def test_label_keyed_records_match_the_api(sandbox: RunningSandbox) -> None:
     expected = api_rows(sandbox, "spend", {"fields": columns, "keyBy": "label"})
     assert records == expected
     assert output.final_state["bookmarks"]["spend"]["replication_key"] == "Updated At"
+
+
+def test_configured_bound_on_the_replication_key_combines_with_the_bookmark(
+    sandbox: RunningSandbox,
+) -> None:
+    configured = "2025-06-01T00:00:00Z"
+    config = tap_config(sandbox, filters={"spend": {"updated_at": {"gte": configured}}})
+
+    def state(bookmark: str) -> dict[str, Any]:
+        return {
+            "bookmarks": {
+                "spend": {"replication_key": "updated_at", "replication_key_value": bookmark}
+            }
+        }
+
+    # The later of the two lower bounds wins, whichever it is.
+    for bookmark, bound in (
+        ("2024-06-01T00:00:00Z", configured),
+        ("2025-09-01T00:00:00Z", "2025-09-01T00:00:00Z"),
+    ):
+        output = sync(config, streams=["spend"], properties={"spend": []}, state=state(bookmark))
+        expected = api_rows(
+            sandbox, "spend", {"fields": ["id"], "filters": {"updated_at": {"gte": bound}}}
+        )
+        assert [r["id"] for r in output.records("spend")] == [r["id"] for r in expected]
+        assert all(r["updated_at"] >= bound for r in output.records("spend"))
