@@ -22,6 +22,14 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def rows_per_cpu_s(self) -> float | None:
+        """Rows per CPU second of the contender's own process; None unless verified."""
+        m = self.measurement
+        if self.rows_per_s is None or m is None or m.cpu_s <= 0:
+            return None
+        return self.rows / m.cpu_s
+
+    @property
     def rows_per_s(self) -> float | None:
         """Throughput of a run that passed its checks; None otherwise."""
         if self.status != "ok" or self.measurement is None or self.measurement.wall_s <= 0:
@@ -78,7 +86,7 @@ def results_table(results: list[Result]) -> str:
     for r in results:
         m = r.measurement
         status = r.status if not r.notes else f"{r.status}; {'; '.join(r.notes)}"
-        per_cpu = r.rows / m.cpu_s if m and m.cpu_s > 0 and r.rows_per_s is not None else None
+        per_cpu = r.rows_per_cpu_s
         lines.append(
             f"| {r.name} | {r.rows:,} | {_fmt(m.wall_s if m else None)} "
             f"| {_fmt(r.rows_per_s, 0)} | {_fmt(m.cpu_s if m else None)} | {_fmt(per_cpu, 0)} "
@@ -91,13 +99,15 @@ def results_table(results: list[Result]) -> str:
 def ratios_table(results: list[Result], ratios: list[Ratio], memory_goals: list[MemoryGoal]) -> str:
     """Markdown table of the goal ratios and memory ceilings, each marked met or not."""
     by_name = {r.name: r for r in results}
-    lines = ["| ratio | value | goal | met |", "|---|---:|---:|---|"]
+    lines = [
+        "| ratio | rows/s ratio | goal | met | rows per CPU s ratio |",
+        "|---|---:|---:|---|---:|",
+    ]
     for ratio in ratios:
         num = by_name.get(ratio.numerator)
         den = by_name.get(ratio.denominator)
-        a = num.rows_per_s if num else None
-        b = den.rows_per_s if den else None
-        value = a / b if a is not None and b else None
+        value = _ratio(num.rows_per_s if num else None, den.rows_per_s if den else None)
+        by_cpu = _ratio(num.rows_per_cpu_s if num else None, den.rows_per_cpu_s if den else None)
         goal = f">= {ratio.goal:g}x" if ratio.goal is not None else ""
         if value is None:
             met = "n/a"
@@ -106,18 +116,24 @@ def ratios_table(results: list[Result], ratios: list[Ratio], memory_goals: list[
         else:
             met = "yes" if value >= ratio.goal else "**no**"
         shown = f"{value:.2f}x" if value is not None else "-"
-        lines.append(f"| {ratio.label} | {shown} | {goal} | {met} |")
+        cpu_shown = f"{by_cpu:.2f}x" if by_cpu is not None else "-"
+        lines.append(f"| {ratio.label} | {shown} | {goal} | {met} | {cpu_shown} |")
     for goal_ in memory_goals:
         result = by_name.get(goal_.name)
         m = result.measurement if result and result.status == "ok" else None
         if m is None:
-            lines.append(f"| peak RSS {goal_.name} | - | < {goal_.limit_mb:g} MB | n/a |")
+            lines.append(f"| peak RSS {goal_.name} | - | < {goal_.limit_mb:g} MB | n/a | |")
             continue
         met = "yes" if m.peak_rss_mb < goal_.limit_mb else "**no**"
         lines.append(
-            f"| peak RSS {goal_.name} | {m.peak_rss_mb:,.0f} MB | < {goal_.limit_mb:g} MB | {met} |"
+            f"| peak RSS {goal_.name} | {m.peak_rss_mb:,.0f} MB | < {goal_.limit_mb:g} MB "
+            f"| {met} | |"
         )
     return "\n".join(lines)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
 def results_markdown(
