@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ignite_sandbox.error_handlers import install_error_handlers
+from ignite_sandbox.error_handlers import ContainUnexpectedErrors, install_error_handlers
 from ignite_sandbox.faults import ASGIApp, FaultMiddleware
 from ignite_sandbox.limits import BodyLimitMiddleware
 from ignite_sandbox.openapi import install_openapi
@@ -36,5 +36,5 @@ def create_api(sandbox: Sandbox) -> FastAPI:
 def create_app(sandbox: Sandbox) -> ASGIApp:
     """The full stack: faults first (before anything is processed), then the body limit."""
     api = create_api(sandbox)
-    limited = BodyLimitMiddleware(api, sandbox.config.max_body_bytes)
+    limited = BodyLimitMiddleware(ContainUnexpectedErrors(api), sandbox.config.max_body_bytes)
     return FaultMiddleware(limited, sandbox.faults)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ignite_sandbox.errors import STATUS_CODES, ApiError, error_body
+
+logger = logging.getLogger("ignite_sandbox")
 
 
 def error_response(
@@ -54,10 +57,39 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "no such endpoint"
         return error_response(exc.status_code, message, headers=exc.headers)
 
-    async def on_unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a fault: log it (path only, never headers) so it can be fixed.
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(500, "unexpected server error")
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+class ContainUnexpectedErrors:
+    """Keep a bug's 500 an ordinary response.
+
+    Starlette sends the 500 from `on_unexpected` and then re-raises, which makes uvicorn log
+    the error a second time and close the keep-alive connection. Once the response has
+    started, the error is already logged and answered: stop it here.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message.get("type") == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if not started:
+                raise

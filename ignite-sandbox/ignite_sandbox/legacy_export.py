@@ -52,11 +52,14 @@ def last_modified_threshold(text: str, now: dt.datetime | None = None) -> dt.dat
     match = _RELATIVE.match(text.strip())
     if match:
         amount, unit = int(match.group(1) or 0), match.group(2)
-        if unit == "y":
-            return _minus_months(now, 12 * amount)
-        if unit == "M":
-            return _minus_months(now, amount)
-        return now - dt.timedelta(seconds=amount * _UNIT_SECONDS.get(unit or "s", 1))
+        try:
+            if unit == "y":
+                return _minus_months(now, 12 * amount)
+            if unit == "M":
+                return _minus_months(now, amount)
+            return now - dt.timedelta(seconds=amount * _UNIT_SECONDS.get(unit or "s", 1))
+        except (OverflowError, ValueError):
+            raise bad_request(f"{where} {text!r} reaches before year 1") from None
     if "T" in text:
         return parse_timestamp(text, where)
     try:

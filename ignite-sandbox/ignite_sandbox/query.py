@@ -174,7 +174,7 @@ def parse_timestamp(value: Any, where: str) -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             return parsed.astimezone(dt.UTC).replace(tzinfo=None)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: e.g. year 1 with a +01:00 offset
             pass
     raise bad_request(
         f"{where} must be an RFC 3339 timestamp such as 2026-01-15T00:00:00Z, got {_show(value)}"
