@@ -17,17 +17,12 @@ from singer_sdk import typing as th
 
 from tap_ignite import mode_settings, wire
 from tap_ignite.columns import Table
+from tap_ignite.filters import filter_errors
 
 DEFAULT_PAGE_SIZE = 10_000
 DEFAULT_REQUEST_TIMEOUT = 300
 DEFAULT_MAX_RETRIES = 5
 FULL_TABLE = ""  # a replication_keys value that means "read the whole table every run"
-
-# Operators whose value is an array, a two-item range, or the boolean true.
-ARRAY_VALUE_OPERATORS = frozenset({"in", "contains_any", "contains_all"})
-RANGE_OPERATORS = frozenset({"between"})
-FLAG_OPERATORS = frozenset({"is_empty", "is_not_empty"})
-MAX_ARRAY_FILTER_VALUES = 100
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -200,53 +195,3 @@ def table_errors(config: Mapping[str, Any], tables: Sequence[Table]) -> list[str
             )
     errors.extend(mode_settings.table_errors(config, list(by_id)))
     return errors
-
-
-def filter_errors(table: Table, filters: Mapping[str, Any]) -> list[str]:
-    """Problems with one table's filters object: columns, operators and value shapes."""
-    errors: list[str] = []
-    for column_name, condition in filters.items():
-        where = f"filters.{table.id}.{column_name}"
-        column = table.column(column_name)
-        if column is None:
-            errors.append(
-                f"{where}: table '{table.id}' has no column '{column_name}' "
-                f"(columns: {', '.join(col.name for col in table.columns)})"
-            )
-            continue
-        allowed = ", ".join(column.supported_operators) or "none"
-        if not isinstance(condition, Mapping) or not condition:
-            errors.append(
-                f"{where}: expected an object of operator -> value (allowed operators: {allowed})"
-            )
-            continue
-        for operator, value in condition.items():
-            if operator not in column.supported_operators:
-                errors.append(
-                    f"{where}: operator '{operator}' is not supported by column "
-                    f"'{column_name}' of table '{table.id}' (allowed operators: {allowed})"
-                )
-                continue
-            shape_error = _value_shape_error(operator, value)
-            if shape_error:
-                errors.append(f"{where}.{operator}: {shape_error}")
-    return errors
-
-
-def _value_shape_error(operator: str, value: Any) -> str | None:
-    """What is wrong with an operator's value, by the documented shapes; None if nothing."""
-    error: str | None = None
-    if operator in FLAG_OPERATORS:
-        if value is not True:
-            error = "expects the boolean true"
-    elif operator in RANGE_OPERATORS:
-        if not (isinstance(value, list) and len(value) == 2):
-            error = "expects a two-item array [from, to] (inclusive)"
-    elif operator in ARRAY_VALUE_OPERATORS:
-        if not isinstance(value, list) or not value:
-            error = "expects a non-empty array of values"
-        elif operator != "in" and len(value) > MAX_ARRAY_FILTER_VALUES:
-            error = f"takes at most {MAX_ARRAY_FILTER_VALUES} strings"
-    elif isinstance(value, (list, dict)):
-        error = "expects a single value"
-    return error

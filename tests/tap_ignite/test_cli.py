@@ -47,6 +47,16 @@ SETTINGS_ERRORS: list[tuple[str, dict[str, Any], list[str]]] = [
         {"filters": {"spend": {"amount": {"between": [1]}}}},
         ["filters.spend.amount.between", "two-item array"],
     ),
+    (
+        "value of the wrong type",
+        {"filters": {"spend": {"amount": {"gte": "a lot"}}}},
+        ["filters.spend.amount.gte", "MONETARY_AMOUNT", "expects a number", "'a lot'"],
+    ),
+    (
+        "timestamp in another format",
+        {"filters": {"suppliers": {"updated_at": {"gte": "15.01.2026"}}}},
+        ["filters.suppliers.updated_at.gte", "RFC 3339", "'15.01.2026'"],
+    ),
     ("page_size below range", {"page_size": 0}, ["page_size", "minimum of 1"]),
     ("page_size above range", {"page_size": 100_001}, ["page_size", "maximum of 100000"]),
     (

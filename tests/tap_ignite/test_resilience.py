@@ -145,14 +145,14 @@ def test_gave_up_retrying_is_one_error_line_in_the_cli(
 def test_client_error_stops_with_the_servers_message(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    # Passes the tap's shape checks; the server rejects the value's type.
-    config = tap_config(sandbox, filters={"spend": {"amount": {"gte": "a lot"}}})
+    # Well-formed, so it passes the tap's checks; the API knows there is no 30 February.
+    config = tap_config(sandbox, filters={"spend": {"invoice_date": {"gte": "2025-02-30"}}})
     run = run_cli(tmp_path, config, catalog=catalog_selecting(config, ["spend"]))
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     errors = [line for line in run.error_lines if "400" in line]
     assert errors, run.stderr
-    assert "amount" in errors[0]
+    assert "invoice_date" in errors[0]
     assert "/tables/spend/rows" in errors[0]
     assert not run.records("spend")
 
