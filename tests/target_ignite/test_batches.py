@@ -65,7 +65,8 @@ def test_delete_query_is_sent_once_over_several_batches(ignite, new_repository, 
     rows = rows_exact(ignite, repository["id"])
     assert [r["SupplierName"] for r in rows[:3]] == ["Feb"] * 3
     assert rows[3:] == singer_records(source)
-    assert run.states == [{"spend": 25}]
+    # Each STATE goes out once the records before it are imported (target_ignite/safe_state).
+    assert run.states == [{"spend": 5}, {"spend": 10}, {"spend": 15}, {"spend": 20}, {"spend": 25}]
     assert f"delete query {march} was sent once" in run.stderr
     ids = ", ".join(i["importId"] for i in load)
     assert f"3 imports, 25 rows, {sum(i['bytes'] for i in load)} bytes" in run.stderr
@@ -244,9 +245,9 @@ def test_state_is_emitted_only_after_every_record_before_it_is_imported(sandbox_
     states = [int(m) for m in re.findall(r'\{"spend": (\d+)\}', stdout.getvalue())]
     imported = [int(r["Id"].text) for r in rows_exact(server, repository["id"])]
     assert imported == [1, 2, 3, 4]
-    # A drain follows each record, so STATE n goes out after record n + 1 is imported too;
-    # the drain after record 5 failed, so neither 4 (held) nor 5 ever went out.
-    assert states == [1, 2, 3]
+    # STATE n goes out as soon as record n is imported; the import of record 5 failed, so
+    # STATE 5 never went out.
+    assert states == [1, 2, 3, 4]
     assert rows_exact(server, repository["id"])[0]["Amount"] == Num("1.5")
 
 
