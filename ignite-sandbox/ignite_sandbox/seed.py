@@ -126,7 +126,8 @@ def _seed_suppliers(con: duckdb.DuckDBPyConnection, n: int, width: int) -> None:
             CASE WHEN h(i, 5) % 5 = 0 THEN NULL
                  ELSE {_pick(COUNTRIES, 4)} || lpad((h(i, 6) % 1000000000)::VARCHAR, 9, '0')
             END AS tax_id,
-            ([10, 14, 30, 45, 60, 90][1 + (h(i, 7) % 6)::INTEGER])::DECIMAL(10, 0)
+            -- DECIMAL(18, 0): DuckDB writes a narrower DECIMAL(p, 0) to JSON as 30.0, not 30.
+            ([10, 14, 30, 45, 60, 90][1 + (h(i, 7) % 6)::INTEGER])::DECIMAL(18, 0)
                 AS payment_terms_days,
             ((h(i, 8) % 5000000000)::DECIMAL(38, 0) * 0.01)::DECIMAL(38, 2) AS total_spend,
             h(i, 9) % 4 = 0 AS is_preferred,
