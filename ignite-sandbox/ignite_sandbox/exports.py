@@ -160,7 +160,7 @@ class ExportManager:
     def download_path(self, export_id: str, file_name: str, expires: str, signature: str) -> Path:
         """The file behind a download URL: 403 if expired or forged, 404 if gone."""
         expected = self._signature(export_id, file_name, expires)
-        if not hmac.compare_digest(expected, signature):
+        if not hmac.compare_digest(expected.encode(), signature.encode(errors="replace")):
             raise ApiError(403, "download URL signature is not valid", code="forbidden")
         try:
             expires_at = float(expires)

@@ -42,6 +42,7 @@ ODD_REQUESTS = [
         b'{"dataRepositoryId":"x","filters":{"a":{"eq":1e99999}}}',
     ),
     ("GET", "/exports/%00", None),
+    ("GET", "/downloads/%F3%B1%AF%860/%3FR%C3%80?expires=1&signature=%C3%A1", None),
 ]
 
 
