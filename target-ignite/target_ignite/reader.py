@@ -9,6 +9,7 @@ accepted before that line (`on_stop`) before the error goes on up.
 
 from __future__ import annotations
 
+import io
 import re
 import typing as t
 from collections import Counter, defaultdict
@@ -73,6 +74,11 @@ class NumberedReader(MsgSpecReader):
             if _NON_FINITE.search(line):
                 reason += "; NaN and Infinity are not JSON numbers"
             raise InvalidInputLine(reason) from None
+        except UnicodeEncodeError as exc:
+            # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape, below).
+            bad = exc.object[exc.start : exc.end].encode("utf-8", "surrogateescape")
+            msg = f"not valid UTF-8: byte(s) {bad.hex(' ')} at character {exc.start + 1}"
+            raise InvalidInputLine(msg) from None
         if not isinstance(message, dict):
             msg = f"not a Singer message: a JSON {type(message).__name__}, not an object"
             raise InvalidInputLine(msg)
@@ -89,7 +95,12 @@ class NumberedReader(MsgSpecReader):
     ) -> t.Counter[str]:
         """The SDK's loop, counting lines (blank ones too, as an editor does)."""
         stats: dict[str, int] = defaultdict(int)
-        for number, line in enumerate(file_input or self.default_input, start=1):
+        source = file_input or self.default_input
+        if isinstance(source, io.TextIOWrapper):
+            # A byte that is not UTF-8 must not end the loop before the line is known: keep
+            # it as a lone surrogate, which `deserialize_json` reports with its line.
+            source.reconfigure(errors="surrogateescape")
+        for number, line in enumerate(source, start=1):
             self.line_number = number
             self._current_message = line
             if not line.strip():

@@ -205,6 +205,11 @@ class TargetIgnite(Target):
         except STOPPING_ERRORS as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+        except ConfigValidationError as exc:
+            # One line per problem; the SDK would add a generic "Config validation failed".
+            for error in exc.errors or [str(exc)]:
+                cls.logger.error("%s", error)
+            sys.exit(1)
 
 
 if __name__ == "__main__":
