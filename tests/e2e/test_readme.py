@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.readme_tables import about_markdown, readme_block
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -59,3 +61,10 @@ def test_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     assert "Sandbox import summary:" in output
     assert re.search(r"rows=\d+\s+format=json", output)
     assert "Sandbox stopped." in output
+
+
+@pytest.mark.parametrize("plugin", ["tap-ignite", "target-ignite"])
+def test_root_readme_settings_tables_are_the_plugins_about_output(plugin: str) -> None:
+    block = readme_block(README, plugin)
+    assert block is not None, f"README.md has no about block for {plugin}"
+    assert block == about_markdown(plugin), "run: uv run python scripts/readme_tables.py"
