@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ignite_sandbox.errors import error_body
 
 FAULT_KINDS = ("429", "500", "reset", "slow", "lost")
@@ -153,9 +155,7 @@ async def _swallow(_message: Message) -> None:
 async def _send_error(
     send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
 ) -> None:
-    from ignite_sandbox.jsonbody import encode  # noqa: PLC0415 - keeps this module light
-
-    body = encode(error_body(code, message))
+    body = msgspec.json.encode(error_body(code, message))
     await send(
         {
             "type": "http.response.start",

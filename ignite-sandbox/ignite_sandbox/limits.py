@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import msgspec
+
+from ignite_sandbox.errors import error_body
 from ignite_sandbox.faults import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -54,14 +57,12 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _too_large(self, send: Send) -> None:
-        from ignite_sandbox.jsonbody import encode  # noqa: PLC0415
-
-        body = encode(
-            {
-                "error": "payload_too_large",
-                "message": f"request body is larger than {self.max_bytes} bytes; "
+        body = msgspec.json.encode(
+            error_body(
+                "payload_too_large",
+                f"request body is larger than {self.max_bytes} bytes; "
                 "split the data or gzip the file",
-            }
+            )
         )
         await send(
             {

@@ -123,8 +123,17 @@ def test_body_over_the_limit_is_413_and_nothing_is_stored(importer: Api, repo: s
     assert_error(import_json(importer, repo, rows), 413, "payload_too_large")
     big_csv = b"a,b\n" + b"1,2\n" * (MAX_BODY // 4)
     assert_error(import_file(importer, repo, "big.csv", big_csv), 413, "payload_too_large")
+    chunked = importer.post(
+        "/import/", data=iter([dumps({"dataRepositoryId": repo, "data": rows})])
+    )
+    assert_error(chunked, 413, "payload_too_large")  # no Content-Length: counted as it arrives
     assert stored(importer, repo) == []
     assert import_json(importer, repo, rows[:100]).status_code == 201
+    small_chunked = dumps({"dataRepositoryId": repo, "data": rows[:10]})
+    assert (
+        importer.post("/import/", data=iter([small_chunked[:50], small_chunked[50:]])).status_code
+        == 201
+    )
 
 
 CSV_CASES = [
