@@ -7,6 +7,7 @@ error classification and retries.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Generator, Iterable
 from decimal import Decimal
@@ -39,6 +40,11 @@ if TYPE_CHECKING:
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX_WAIT = 60.0
 MAX_ERROR_TEXT = 300
+
+# The SDK logs this at ERROR before re-raising whatever ended a stream's sync. The CLI then
+# reports that error in one line which names the table (its path, or the export), so the
+# SDK's line would only be a second, vaguer ERROR line: it is kept, at DEBUG.
+SDK_SYNC_FAILED_PREFIX = "An unhandled error occurred while syncing"
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 _DECODED_ATTR = "_ignite_decoded_body"
@@ -162,6 +168,12 @@ class IgniteStream(RESTStream[str | None]):
         if response.status_code == HTTPStatus.UNAUTHORIZED:
             msg += " (check api_token)"
         return self.redact(msg)
+
+    @override
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        if message.startswith(SDK_SYNC_FAILED_PREFIX):
+            level = logging.DEBUG
+        super().log(message, *args, level=level, **kwargs)
 
     def redact(self, text: str) -> str:
         """The text with the API token masked, should a server ever echo it back."""
