@@ -228,7 +228,7 @@ def api_rows(server: RunningSandbox, table: dict[str, Any]) -> list[dict[str, An
 # -- Singer input for the target ------------------------------------------------------------
 
 SPEND_FIELDS = ["Id", "Period", "SupplierName", "Amount"]
-SPEND_SCHEMA = {
+SPEND_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "Id": {"type": "integer"},
