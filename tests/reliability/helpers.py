@@ -43,6 +43,11 @@ def remember(label: str, *texts: str | bytes) -> None:
         )
 
 
+def figure(name: str, **values: Any) -> None:
+    """Print a figure for docs/reliability.md (shown with `pytest -s` or `-rP`)."""
+    print(f"FIGURE {name}: {json.dumps(values, default=str)}")
+
+
 def plugin_env(**extra: str) -> dict[str, str]:
     """The environment plugins run in: this one, minus any Meltano/plugin settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))}

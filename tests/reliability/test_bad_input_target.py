@@ -23,6 +23,7 @@ from tests.reliability.helpers import (
     SPEND_FIELDS,
     SPEND_SCHEMA,
     Run,
+    plugin_env,
     record_line,
     repository_ids,
     run_target,
@@ -123,6 +124,24 @@ def test_bad_line_stops_there_keeping_what_came_before(
     run = run_target(tmp_path, config(ignite, repository), around(bad))
 
     assert_stopped_at_the_bad_line(run, ignite, repository, *reasons)
+
+
+def test_invalid_utf8_is_caught_at_its_line_whatever_the_locale_says(
+    ignite: RunningSandbox, tmp_path: Path
+) -> None:
+    """Under a locale whose stdin decoding is strict (not C.UTF-8's surrogateescape)."""
+    bad, reasons = BAD_LINES["invalid UTF-8"]
+    repository = new_repository(ignite)
+
+    run = run_target(
+        tmp_path,
+        config(ignite, repository),
+        around(bad),
+        env=plugin_env(PYTHONIOENCODING="utf-8:strict"),
+    )
+
+    error = assert_stopped_at_the_bad_line(run, ignite, repository, *reasons)
+    assert "byte(s) ff fe" in error
 
 
 def test_a_10_mb_string_loads_intact(ignite: RunningSandbox, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from tests.reliability.helpers import (
     SPEND_FIELDS,
     api_rows,
     catalog_of,
+    figure,
     key_of,
     plugin_env,
     remember,
@@ -61,6 +62,8 @@ def test_tap_reads_every_row_of_every_table_under_faults(
     assert sum(len(rows) for _, rows in truth.values()) == 6060
     retries = [line for line in run.stderr.splitlines() if "Retrying" in line]
     assert len(retries) >= injected["429"] + injected["500"] + injected["reset"]
+    figure("tap faults", spec=FAULTS, injected=injected, retries=len(retries),
+           records={t: len(rows) for t, (_, rows) in truth.items()})  # fmt: skip
 
 
 def test_tap_reads_every_row_when_answers_are_lost(
@@ -81,6 +84,7 @@ def test_tap_reads_every_row_when_answers_are_lost(
     assert run.returncode == 0, run.stderr[-3000:]
     assert server.admin.faults()["injected"]["lost"] > 0
     assert sorted(r["id"] for r in run.records("spend")) == expected
+    figure("tap lost", injected=server.admin.faults()["injected"], records=len(expected))
 
 
 def test_cursor_expired_mid_sync_loses_no_row(
@@ -124,6 +128,7 @@ def test_cursor_expired_mid_sync_loses_no_row(
     # The restart re-reads the table from its first page: the last pass is complete and ordered.
     assert ids[-len(expected) :] == expected
     assert len(ids) > len(expected)  # rows sent before the expiry were sent again
+    figure("cursor expiry", rows=len(expected), records_sent=len(ids), expired_after=250)
 
 
 def test_target_loads_200k_records_exactly_once_under_faults(
@@ -158,3 +163,5 @@ def test_target_loads_200k_records_exactly_once_under_faults(
     rows = server.admin.repository_rows(repository["id"])
     assert str(rows[12344]["Amount"]) == "12345123456789.45"
     assert set(rows[0]) == set(SPEND_FIELDS)
+    figure("target faults", spec=FAULTS, injected=injected, imports=len(imports),
+           records=len(ids))  # fmt: skip

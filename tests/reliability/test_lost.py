@@ -16,7 +16,13 @@ from pathlib import Path
 
 from ignite_sandbox.launcher import RunningSandbox
 
-from tests.reliability.helpers import SPEND_FIELDS, repository_ids, run_target, spend_input
+from tests.reliability.helpers import (
+    SPEND_FIELDS,
+    figure,
+    repository_ids,
+    run_target,
+    spend_input,
+)
 
 RECORDS = 10_000
 BATCH_ROWS = 500
@@ -70,3 +76,6 @@ def test_lost_answers_are_named_as_possible_duplicates_and_nothing_is_missing(
     first_of_rerun = server.admin.imports()[len(imports)]
     assert first_of_rerun["deleteQueryId"] == march
     assert first_of_rerun["deletedRows"] == RECORDS + BATCH_ROWS * lost
+    figure("target lost", lost=lost, imports=sum(applied.values()), batches=len(applied),
+           duplicated_imports=sorted(duplicated), rows_stored=sum(ids.values()),
+           records=RECORDS, deleted_by_cleanup=first_of_rerun["deletedRows"])  # fmt: skip
