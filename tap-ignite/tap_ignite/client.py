@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 import backoff
 import msgspec
 import requests
+from singer_sdk import metrics
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.metrics import DEFAULT_LOG_INTERVAL
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
 
@@ -59,6 +61,26 @@ RETRIED_EXCEPTIONS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+class FlushingCounter(metrics.Counter):
+    """A record counter that calls `on_exit` when its context ends."""
+
+    def __init__(
+        self,
+        metric: metrics.Metric,
+        tags: dict[str, Any] | None,
+        *,
+        log_interval: float,
+        on_exit: Callable[[], None],
+    ) -> None:
+        super().__init__(metric, tags, log_interval=log_interval)
+        self._on_exit = on_exit
+
+    @override
+    def exit(self) -> None:
+        super().exit()
+        self._on_exit()
 
 
 class PageTokenExpiredError(FatalAPIError):
@@ -142,6 +164,30 @@ class IgniteStream(RESTStream[str | None]):
             msg = f"Ignite API answered {_path(response)} without a '{wire.RESPONSE_DATA}' list"
             raise FatalAPIError(msg)
         return rows
+
+    @override
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        """The SDK's record counter, which also flushes the output when a sync's loop ends.
+
+        The counter's context spans exactly the stream's record loop (normal end, error or
+        dry-run abort), so every stream's last records leave the buffering writer (writer.py)
+        there, rather than at the next STATE or at exit.
+        """
+        counter = super().get_record_counter(endpoint=endpoint, log_interval=log_interval)
+        return FlushingCounter(
+            counter.metric,
+            counter.tags,
+            log_interval=counter.log_interval,
+            on_exit=self.flush_output,
+        )
+
+    def flush_output(self) -> None:
+        """Send the records the message writer still buffers (see writer.py) to stdout."""
+        flush = getattr(self._tap.message_writer, "flush", None)
+        if flush is not None:
+            flush()
 
     # -- errors and retries -----------------------------------------------------------------
 

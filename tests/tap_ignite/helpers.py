@@ -75,6 +75,9 @@ class CapturingWriter(IgniteMessageWriter):
     def write_message(self, message: Message) -> None:
         self.output.lines.append(bytes(self.format_message(message)))
 
+    def flush(self) -> None:
+        """Nothing is buffered: every message is kept as it is written."""
+
 
 def catalog_selecting(
     config: dict[str, Any], streams: Iterable[str], properties: dict[str, list[str]] | None = None
