@@ -220,3 +220,23 @@ def test_configured_bound_on_the_replication_key_combines_with_the_bookmark(
         )
         assert [r["id"] for r in output.records("spend")] == [r["id"] for r in expected]
         assert all(r["updated_at"] >= bound for r in output.records("spend"))
+
+
+def test_records_after_the_last_state_still_come_out(
+    sandbox: RunningSandbox, tmp_path: Any
+) -> None:
+    # A re-run with nothing changed reads only the rows on the bookmark and ends with the same
+    # STATE it started with, which the SDK does not repeat: the writer's buffered records must
+    # still reach stdout.
+    config = tap_config(sandbox)
+    catalog = catalog_selecting(config, ["spend"], {"spend": []})
+    first = run_cli(tmp_path, config, catalog=catalog)
+    assert first.returncode == 0, first.stderr
+    state = [m for m in first.messages if m["type"] == "STATE"][-1]["value"]
+    bookmark = state["bookmarks"]["spend"]["replication_key_value"]
+    second = run_cli(tmp_path, config, catalog=catalog, state=state)
+    assert second.returncode == 0, second.stderr
+    assert [m["type"] for m in second.messages][-1] == "RECORD"
+    on_bookmark = [r["id"] for r in first.records("spend") if r["updated_at"] == bookmark]
+    assert on_bookmark
+    assert [r["id"] for r in second.records("spend")] == on_bookmark
