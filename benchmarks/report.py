@@ -142,6 +142,7 @@ def results_markdown(
     page_size: int,
     command: str,
     tables: list[tuple[str, str]],
+    load: str = "",
 ) -> str:
     """RESULTS.md: date, machine, N, the command, then each titled table."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -152,6 +153,7 @@ def results_markdown(
         f"- Machine: {machine()}",
         f"- N = {rows:,} spend rows, page size {page_size:,}",
         f"- Command: `{command}`",
+        *([f"- Load average (1 min) at start and end: {load}"] if load else []),
         "",
         "Throughput is verified rows per wall-clock second of the contender's process "
         "(start-up and discovery included). CPU s is user+sys of that process, and rows per "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -414,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.rows >= 1_000_000
         else HERE / "output" / f"RESULTS-{args.rows}.md"
     )
+    load_at_start = os.getloadavg()[0]
     print(f"Starting the sandbox with {args.rows:,} spend rows ...", flush=True)
     with run_sandbox(spend_rows=args.rows, seed=7, startup_timeout=3600) as sandbox:
         bench = Bench(args, sandbox, workdir)
@@ -431,7 +433,11 @@ def main(argv: list[str] | None = None) -> int:
         tables.append(("Raw client by page size (sandbox bound)", sweep))
     command = "uv run python -m benchmarks.run " + shlex.join(argv or sys.argv[1:])
     markdown = results_markdown(
-        rows=args.rows, page_size=args.page_size, command=command.strip(), tables=tables
+        rows=args.rows,
+        page_size=args.page_size,
+        command=command.strip(),
+        tables=tables,
+        load=f"{load_at_start:.1f} / {os.getloadavg()[0]:.1f} (the figures need an idle machine)",
     )
     print()
     print(markdown)
