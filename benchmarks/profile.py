@@ -109,6 +109,7 @@ def record(
     *,
     rate: int,
     idle: bool,
+    gil: bool,
     stdin: Path | None,
     stdout: Path | None,
 ) -> None:
@@ -116,6 +117,8 @@ def record(
     command = [spy, "record", "--nolineno", "-f", "raw", "-r", str(rate), "-o", str(out)]
     if idle:
         command.append("--idle")
+    if gil:
+        command.append("--gil")
     with (
         stdin.open("rb") if stdin else open(os.devnull, "rb") as source,
         stdout.open("wb") if stdout else open(os.devnull, "wb") as sink,
@@ -141,10 +144,28 @@ def profile(args: argparse.Namespace, sandbox: RunningSandbox, workdir: Path) ->
         )
         catalog = tap_catalog(workdir, tap_config)
         argv = [str(BIN / "tap-ignite"), "--config", str(config), "--catalog", str(catalog)]
-        record(spy, argv, out, rate=args.rate, idle=not args.cpu_only, stdin=None, stdout=None)
+        record(
+            spy,
+            argv,
+            out,
+            rate=args.rate,
+            idle=not (args.cpu_only or args.gil),
+            gil=args.gil,
+            stdin=None,
+            stdout=None,
+        )
     elif args.subject == "reference":
         argv = [sys.executable, "-m", "benchmarks.reference_tap", "--config", str(tap_config)]
-        record(spy, argv, out, rate=args.rate, idle=not args.cpu_only, stdin=None, stdout=None)
+        record(
+            spy,
+            argv,
+            out,
+            rate=args.rate,
+            idle=not (args.cpu_only or args.gil),
+            gil=args.gil,
+            stdin=None,
+            stdout=None,
+        )
     elif args.subject == "target":
         singer = workdir / "input.singer"
         with singer.open("wb") as sink:
@@ -162,7 +183,16 @@ def profile(args: argparse.Namespace, sandbox: RunningSandbox, workdir: Path) ->
             | settings,
         )
         argv = [str(BIN / "target-ignite"), "--config", str(config)]
-        record(spy, argv, out, rate=args.rate, idle=not args.cpu_only, stdin=singer, stdout=None)
+        record(
+            spy,
+            argv,
+            out,
+            rate=args.rate,
+            idle=not (args.cpu_only or args.gil),
+            gil=args.gil,
+            stdin=singer,
+            stdout=None,
+        )
     else:  # sandbox: attach to the server while the raw client pages through it
         command = [spy, "record", "--nolineno", "-f", "raw", "-r", str(args.rate), "-o", str(out)]
         command += ["--pid", str(sandbox.process.pid)]
@@ -199,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         "--cpu-only",
         action="store_true",
         help="leave out idle samples (waiting on sockets): percentages of CPU, not wall time",
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples holding the GIL: where Python CPU goes, without threads that wait "
+        "for the GIL (in a threaded plugin they otherwise show up as busy)",
     )
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--save", type=Path, help="keep py-spy's raw (collapsed) output here")
