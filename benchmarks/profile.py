@@ -3,6 +3,7 @@
     uv run python -m benchmarks.profile tap [--rows N] [--page-size P]
     uv run python -m benchmarks.profile target --format ndjson [--rows N]
     uv run python -m benchmarks.profile sandbox [--rows N]      # the server, under the raw client
+    uv run python -m benchmarks.profile sandbox-import --format json  # ... under the raw loader
     uv run python -m benchmarks.profile reference [--rows N]    # the SDK-default reference tap
 
 Needs py-spy (`uv pip install py-spy`, or set PY_SPY to its path); it is added to nothing.
@@ -28,6 +29,7 @@ from ignite_sandbox.launcher import RunningSandbox, run_sandbox
 
 BIN = Path(sys.executable).parent
 STREAM = "spend"
+PLUGIN_SUBJECTS = ["tap", "reference", "target", "export-parquet", "export-json"]
 
 
 def py_spy() -> str:
@@ -136,6 +138,7 @@ def profile(args: argparse.Namespace, sandbox: RunningSandbox, workdir: Path) ->
     out = workdir / f"{args.subject}.txt"
     raw_tap = [sys.executable, "-m", "benchmarks.raw_tap", "--config", str(tap_config)]
     settings = json.loads(args.settings)
+    stdin: Path | None = None
     if args.subject in {"tap", "export-parquet", "export-json"}:
         if args.subject.startswith("export-"):
             settings |= {"sync_mode": "export", "export_format": args.subject.split("-", 1)[1]}
@@ -144,62 +147,54 @@ def profile(args: argparse.Namespace, sandbox: RunningSandbox, workdir: Path) ->
         )
         catalog = tap_catalog(workdir, tap_config)
         argv = [str(BIN / "tap-ignite"), "--config", str(config), "--catalog", str(catalog)]
-        record(
-            spy,
-            argv,
-            out,
-            rate=args.rate,
-            idle=not (args.cpu_only or args.gil),
-            gil=args.gil,
-            stdin=None,
-            stdout=None,
-        )
     elif args.subject == "reference":
         argv = [sys.executable, "-m", "benchmarks.reference_tap", "--config", str(tap_config)]
-        record(
-            spy,
-            argv,
-            out,
-            rate=args.rate,
-            idle=not (args.cpu_only or args.gil),
-            gil=args.gil,
-            stdin=None,
-            stdout=None,
-        )
-    elif args.subject == "target":
-        singer = workdir / "input.singer"
-        with singer.open("wb") as sink:
+    elif args.subject in {"target", "sandbox-import"}:
+        stdin = workdir / "input.singer"
+        with stdin.open("wb") as sink:
             subprocess.run(raw_tap, stdout=sink, stderr=subprocess.DEVNULL, check=True)
-        repository = sandbox.admin.create_repository("profile", _columns(singer))
-        config = write_config(
-            workdir,
-            "target.json",
-            {
-                "api_url": sandbox.url,
-                "api_token": sandbox.token,
-                "repository_id": repository["id"],
-                "import_format": args.format,
-            }
-            | settings,
-        )
+        repository = sandbox.admin.create_repository("profile", _columns(stdin))
+        target = {
+            "api_url": sandbox.url,
+            "api_token": sandbox.token,
+            "repository_id": repository["id"],
+            "import_format": args.format,
+        }
+        config = write_config(workdir, "target.json", target | settings)
         argv = [str(BIN / "target-ignite"), "--config", str(config)]
-        record(
-            spy,
-            argv,
-            out,
-            rate=args.rate,
-            idle=not (args.cpu_only or args.gil),
-            gil=args.gil,
-            stdin=singer,
-            stdout=None,
-        )
+        if args.subject == "sandbox-import":
+            raw_target = [sys.executable, "-m", "benchmarks.raw_target", "--format", args.format]
+            return attach(
+                spy, args, sandbox, out, [*raw_target, "--config", str(config)], stdin=stdin
+            )
     else:  # sandbox: attach to the server while the raw client pages through it
-        command = [spy, "record", "--nolineno", "-f", "raw", "-r", str(args.rate), "-o", str(out)]
-        command += ["--pid", str(sandbox.process.pid)]
-        with subprocess.Popen(command) as spy_process:
-            subprocess.run(raw_tap, stdout=subprocess.DEVNULL, check=True)
-            spy_process.send_signal(2)  # SIGINT: py-spy writes its output and exits
-            spy_process.wait(timeout=120)
+        return attach(spy, args, sandbox, out, raw_tap, stdin=None)
+    idle = not (args.cpu_only or args.gil)
+    record(spy, argv, out, rate=args.rate, idle=idle, gil=args.gil, stdin=stdin, stdout=None)
+    return out
+
+
+def attach(
+    spy: str,
+    args: argparse.Namespace,
+    sandbox: RunningSandbox,
+    out: Path,
+    load: list[str],
+    *,
+    stdin: Path | None,
+) -> Path:
+    """Profile the sandbox process while `load` (a raw client) runs against it."""
+    command = [spy, "record", "--nolineno", "-f", "raw", "-r", str(args.rate), "-o", str(out)]
+    command += ["--pid", str(sandbox.process.pid)]
+    if args.gil:
+        command.append("--gil")
+    with (
+        subprocess.Popen(command) as spy_process,
+        stdin.open("rb") if stdin else open(os.devnull, "rb") as source,
+    ):
+        subprocess.run(load, stdin=source, stdout=subprocess.DEVNULL, check=True)
+        spy_process.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        spy_process.wait(timeout=120)
     return out
 
 
@@ -216,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "subject",
-        choices=["tap", "reference", "target", "sandbox", "export-parquet", "export-json"],
+        choices=[*PLUGIN_SUBJECTS, "sandbox", "sandbox-import"],
     )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--page-size", type=int, default=10_000)
