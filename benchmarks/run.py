@@ -65,20 +65,27 @@ class Bench:
         path.write_text(json.dumps(config))
         return path
 
+    def path_for(self, label: str, suffix: str) -> Path:
+        """A work file named after a contender."""
+        return self.workdir / ("".join(c if c.isalnum() else "-" for c in label) + suffix)
+
+    def output_of(self, name: str) -> Path:
+        """Where a tap contender's Singer output goes."""
+        return self.path_for(name, ".singer")
+
     def measure(self, argv: list[str], label: str, **kwargs: Any) -> Measurement:
-        slug = "".join(c if c.isalnum() else "-" for c in label)
         return run_measured(
             argv,
-            stderr_path=self.workdir / f"{slug}.stderr",
+            stderr_path=self.path_for(label, ".stderr"),
             server_pid=self.sandbox.process.pid,
             timeout=self.args.timeout,
             **kwargs,
         )
 
     def run_tap(self, name: str, argv: list[str], *, keep: bool = False) -> Result:
-        """Run a tap to a file, verify its output, keep the file only if asked."""
+        """Run a tap to a file, verify its output; keep the file (`output_of`) if asked."""
         print(f"--> {name}", flush=True)
-        output = self.workdir / f"{''.join(c if c.isalnum() else '-' for c in name)}.singer"
+        output = self.output_of(name)
         measurement = self.measure(argv, name, stdout_path=output)
         result = Result(name, measurement=measurement)
         if measurement.returncode != 0:
@@ -88,7 +95,7 @@ class Bench:
             result.rows = check.records
             if not check.ok:
                 result.status = "WRONG: " + "; ".join(check.problems)
-        if not keep and not self.args.keep_outputs:
+        if not (keep and result.status == "ok") and not self.args.keep_outputs:
             output.unlink(missing_ok=True)
         self.results.append(result)
         _print_result(result)
@@ -186,10 +193,7 @@ def run_taps(bench: Bench, skip: set[str]) -> Path | None:
         argv = [python, "-m", "benchmarks.raw_tap", "--config", str(bench.tap_config)]
         result = bench.run_tap(RAW, argv, keep=True)
         _note_wait(result)
-        singer_file = bench.workdir / "raw-client--decode-.singer"
-        if result.status != "ok":
-            singer_file.unlink(missing_ok=True)
-            singer_file = None
+        singer_file = bench.output_of(RAW) if result.status == "ok" else None
     if "passthrough" not in skip:
         argv = [python, "-m", "benchmarks.raw_tap", "--config", str(bench.tap_config)]
         _note_wait(bench.run_tap(PASSTHROUGH, [*argv, "--mode", "passthrough"]))
@@ -202,13 +206,10 @@ def run_taps(bench: Bench, skip: set[str]) -> Path | None:
         else:
             argv = [str(BIN / "tap-ignite"), "--config", str(bench.tap_config)]
             result = bench.run_tap(TAP, [*argv, "--catalog", str(catalog)], keep=True)
-            tap_file = bench.workdir / "tap-ignite-rows.singer"
             if result.status == "ok":
-                if singer_file is not None:
+                if singer_file is not None and not bench.args.keep_outputs:
                     singer_file.unlink(missing_ok=True)
-                singer_file = tap_file  # the targets load the tap's own output
-            else:
-                tap_file.unlink(missing_ok=True)
+                singer_file = bench.output_of(TAP)  # the targets load the tap's own output
     if "reference" not in skip:
         argv = [python, "-m", "benchmarks.reference_tap", "--config", str(bench.tap_config)]
         bench.run_tap(REFERENCE, argv)
@@ -283,8 +284,7 @@ def run_loader(bench: Bench, name: str, singer_file: Path, argv: list[str], fmt:
     """Load the Singer file into a fresh repository with `argv --config <cfg>`; count rows."""
     print(f"--> {name}", flush=True)
     fields = _spend_columns(bench)
-    slug = "".join(c if c.isalnum() else "-" for c in name)
-    repository = bench.sandbox.admin.create_repository(f"bench-{slug}", fields)
+    repository = bench.sandbox.admin.create_repository(f"bench {name}", fields)
     repository_id = str(repository["id"])
     config = {
         "api_url": bench.sandbox.url,
@@ -292,7 +292,7 @@ def run_loader(bench: Bench, name: str, singer_file: Path, argv: list[str], fmt:
         "repository_id": repository_id,
         "import_format": fmt,
     }
-    cfg = bench.write_config(f"{slug}.json", config)
+    cfg = bench.write_config(bench.path_for(name, ".json").name, config)
     measurement = bench.measure([*argv, "--config", str(cfg)], name, stdin_path=singer_file)
     result = Result(name, measurement=measurement)
     if measurement.returncode != 0:
