@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ PASSTHROUGH = "raw client (passthrough)"
 TAP = "tap-ignite rows"
 REFERENCE = "reference SDK tap"
 EXPORT = "tap-ignite export {fmt}"
+EXPORT_BATCH = "tap-ignite export parquet, BATCH"
 TARGET = "target-ignite {fmt}"
 RAW_TARGET = "raw loader {fmt}"
 
@@ -214,20 +216,37 @@ def run_taps(bench: Bench, skip: set[str]) -> Path | None:
         argv = [python, "-m", "benchmarks.reference_tap", "--config", str(bench.tap_config)]
         bench.run_tap(REFERENCE, argv)
     if "export" not in skip:
-        for fmt in ("parquet", "json"):
-            name = EXPORT.format(fmt=fmt)
+        for name, settings in export_contenders(bench):
             if "sync_mode" not in setting_names(tap_info):
                 bench.results.append(Result(name, status="not available yet (no sync_mode)"))
                 continue
             if catalog is None:
                 bench.results.append(Result(name, status="not available (discovery failed)"))
                 continue
-            config = json.loads(bench.tap_config.read_text())
-            config |= {"sync_mode": "export", "export_format": fmt}
-            cfg = bench.write_config(f"tap-export-{fmt}.json", config)
+            config = json.loads(bench.tap_config.read_text()) | settings
+            cfg = bench.write_config(bench.path_for(name, ".json").name, config)
             argv = [str(BIN / "tap-ignite"), "--config", str(cfg), "--catalog", str(catalog)]
             bench.run_tap(name, argv)
+            if not bench.args.keep_outputs:
+                shutil.rmtree(bench.workdir / "batches", ignore_errors=True)
     return singer_file
+
+
+def export_contenders(bench: Bench) -> list[tuple[str, dict[str, Any]]]:
+    """Export mode as RECORD messages in both formats, and parquet handed over as BATCH."""
+    batches = (bench.workdir / "batches").as_uri()
+    return [
+        (EXPORT.format(fmt="parquet"), {"sync_mode": "export", "export_format": "parquet"}),
+        (EXPORT.format(fmt="json"), {"sync_mode": "export", "export_format": "json"}),
+        (
+            EXPORT_BATCH,
+            {
+                "sync_mode": "export",
+                "export_format": "parquet",
+                "batch_config": {"encoding": {"format": "parquet"}, "storage": {"root": batches}},
+            },
+        ),
+    ]
 
 
 def _note_wait(result: Result) -> None:
@@ -356,6 +375,7 @@ def goal_ratios() -> list[Ratio]:
         Ratio("raw / passthrough", RAW, PASSTHROUGH),
         Ratio("export parquet / rows", EXPORT.format(fmt="parquet"), TAP, 2.0),
         Ratio("export json / rows", EXPORT.format(fmt="json"), TAP),
+        Ratio("export parquet BATCH / rows", EXPORT_BATCH, TAP, 2.0),
     ]
     ratios += [
         Ratio(f"target / raw ({fmt})", TARGET.format(fmt=fmt), RAW_TARGET.format(fmt=fmt), 0.5)
@@ -365,7 +385,7 @@ def goal_ratios() -> list[Ratio]:
 
 
 def memory_goals() -> list[MemoryGoal]:
-    names = [TAP, EXPORT.format(fmt="parquet"), EXPORT.format(fmt="json")]
+    names = [TAP, EXPORT.format(fmt="parquet"), EXPORT.format(fmt="json"), EXPORT_BATCH]
     names += [TARGET.format(fmt=fmt) for fmt in IMPORT_FORMATS]
     return [MemoryGoal(name, MEMORY_LIMIT_MB) for name in names]
 
