@@ -11,11 +11,16 @@ import pytest
 from tests.target_ignite.helpers import config_for, imports_of
 
 ROWS = 150_000
-# The target reports its own peak RSS at exit (atexit runs on sys.exit too).
+# The target reports its own peak RSS at exit (atexit runs on sys.exit too). VmHWM is the peak
+# of this process image; ru_maxrss is not: Linux carries it over from the forking parent across
+# exec, so under a grown pytest process it reported pytest's size, not the target's.
 RUN_WITH_PEAK_RSS = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write("
-    "f'PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+    "import atexit, sys\n"
+    "def _peak():\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
+    "    sys.stderr.write(f'PEAK_RSS_KB {kb}\\n')\n"
+    "atexit.register(_peak)\n"
     "from target_ignite.target import TargetIgnite\n"
     "sys.argv = ['target-ignite', *sys.argv[1:]]\n"
     "TargetIgnite.cli()\n"
