@@ -15,15 +15,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ignite_sandbox import legacy_data
 from ignite_sandbox.launcher import RunningSandbox
+from ignite_sandbox.legacy_data import DATA_TABLES
 
 from tests.reliability.helpers import SECRET, remember
 
 
 def config_text(repository_id: str) -> str:
     """Path and query parameters pinned to things that exist, so requests get past 404."""
-    data_table = next(iter(legacy_data.DATA_TABLES))
+    data_table = next(iter(DATA_TABLES))
     return (
         "[parameters]\n"
         'entity = "spend"\n'
