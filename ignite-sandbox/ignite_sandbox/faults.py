@@ -2,9 +2,11 @@
 
 SPEC is a comma list such as `429=0.1,500=0.05,reset=0.03,slow=0.02,lost=0.01`; each value is
 the fraction of requests that get that fault. Request n draws a number from (seed, n), so a
-given seed gives the same sequence of faults run after run. Every fault but `lost` happens
-BEFORE the request is processed, so retrying is always safe; `lost` processes the request and
-then drops the connection (the effect happened, the client sees an error). Admin endpoints
+given seed gives the same sequence of faults run after run. 429, 500 and `reset` answer
+BEFORE the request is processed, so retrying them is always safe. `slow` stalls and then
+processes the request: a client whose timeout is shorter than the stall gives up, yet the effect
+still happens, so its retry may duplicate (like `lost`). `lost` processes the request and then
+drops the connection (the effect happened, the client sees an error). Admin endpoints
 (`/_sandbox/`) and the OpenAPI document are never faulted.
 """
 
