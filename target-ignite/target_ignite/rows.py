@@ -89,9 +89,19 @@ def flat_value(value: Any, field: str) -> Any:
     return str(value)
 
 
+# Values that are cells as they are (exact types: a str or int subclass goes to flat_value).
+_CELL_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def flat_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record as a flat row of cells."""
-    return {str(key): flat_value(value, key) for key, value in record.items()}
+    cell_types = _CELL_TYPES
+    return {
+        key if type(key) is str else str(key): value
+        if type(value) in cell_types
+        else flat_value(value, key)
+        for key, value in record.items()
+    }
 
 
 class RowCodec(Protocol):
@@ -132,7 +142,13 @@ class JsonRows:
         return b""
 
     def encode(self, row: Mapping[str, Any]) -> bytes:
-        return _encoder.encode(_row_for_json(row))
+        # msgspec writes a Decimal as str() does, which is `decimal_text` but for numbers
+        # str() puts in scientific notation with a negative exponent (0.0000001 -> 1E-7):
+        # only a row whose text has "E-" somewhere needs its Decimals written one by one.
+        encoded = _encoder.encode(row)
+        if b"E-" in encoded:
+            return _encoder.encode(_row_for_json(row))
+        return encoded
 
 
 class NdjsonRows(JsonRows):
@@ -143,7 +159,7 @@ class NdjsonRows(JsonRows):
     separator = b""
 
     def encode(self, row: Mapping[str, Any]) -> bytes:
-        return _encoder.encode(_row_for_json(row)) + b"\n"
+        return super().encode(row) + b"\n"
 
 
 def csv_cell(value: Any) -> str:
@@ -185,7 +201,12 @@ class CsvRows:
         return self._line(self.columns)
 
     def encode(self, row: Mapping[str, Any]) -> bytes:
-        return self._line([csv_cell(row.get(column)) for column in self.columns])
+        return self._line(
+            [
+                value if type(value) is str else csv_cell(value)
+                for value in map(row.get, self.columns)
+            ]
+        )
 
 
 def codec_for(import_format: str, columns: Iterable[str]) -> RowCodec:

@@ -44,6 +44,11 @@ class StateGate:
         else:
             self._pending.append((state, snapshot))
 
+    @property
+    def waiting(self) -> bool:
+        """Whether any STATE waits for records to be imported."""
+        return bool(self._pending)
+
     def safe(self) -> Any | None:
         """The newest STATE whose records are all imported (forgetting older ones), if any."""
         newest = None

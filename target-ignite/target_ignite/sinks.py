@@ -18,10 +18,15 @@ from collections.abc import Iterable, Mapping
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
+    from singer_sdk.mapper import StreamMap
+
 from target_ignite.batches import Batch
 from target_ignite.client import ImportClient, ImportResult
 from target_ignite.errors import BadRecord
 from target_ignite.fields import FieldCheck
+from target_ignite.records import DateColumns, Flattening
 from target_ignite.rows import codec_for, flat_row
 from target_ignite.validation import RecordValidator
 
@@ -70,6 +75,8 @@ class IgniteSink(BatchSink):
             self.logger,
         )
         self._codec = codec_for(str(self.config["import_format"]), self._fields.columns)
+        self._dates = DateColumns(self.schema)
+        self._flattening: Flattening | None = None
         self._max_bytes = int(self.config["batch_max_bytes"])
         self.logger.info(
             "Stream '%s' loads repository '%s' (%s) as %s imports of at most %d rows and %d bytes",
@@ -94,6 +101,23 @@ class IgniteSink(BatchSink):
         return RecordValidator(schema)
 
     # -- records ----------------------------------------------------------------------
+
+    def flattening(self, stream_map: StreamMap) -> Flattening:
+        """The shortcut for `stream_map`'s flattening (the stream's identity map)."""
+        if self._flattening is None or self._flattening.stream_map is not stream_map:
+            self._flattening = Flattening(stream_map)
+        return self._flattening
+
+    @override
+    def _parse_timestamps_in_record(
+        self, record: dict, schema: dict, treatment: DatetimeErrorTreatmentEnum
+    ) -> None:
+        # singer-sdk is pinned <0.55: a private hook of its `_validate_and_parse`. Dates that
+        # are valid and already in the form `iso_text` writes stay text; anything else (and
+        # every error, with its message) is the SDK's own parse.
+        if schema is self.schema and self._dates.keep_text(record):
+            return
+        super()._parse_timestamps_in_record(record, schema, treatment)
 
     @override
     def preprocess_record(self, record: dict, context: dict) -> dict:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import decimal
 import typing as t
+from collections.abc import Callable
 
 import jsonschema
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from target_ignite.errors import BadRecord
-
-if t.TYPE_CHECKING:
-    from collections.abc import Callable
 
 # Keywords that do not constrain a value (format checks are off, as in the SDK's default).
 _ANNOTATIONS = frozenset({"format", "description", "title", "default", "examples", "$comment"})
@@ -33,6 +31,16 @@ def _is_number(value: object) -> bool:
 def _is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
+
+# The exact Python types a value of each JSON type usually has, as the reader decodes it: a
+# first check by `type(value) in ...` that only ever accepts (so `bool` is no number here).
+_EXACT_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "number": frozenset({int, float, decimal.Decimal}),
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "null": frozenset({type(None)}),
+}
 
 _TYPE_CHECKS: dict[str, Callable[[object], bool]] = {
     "string": lambda value: isinstance(value, str),
@@ -60,10 +68,13 @@ def _simple_property(subschema: object) -> tuple[Callable[[object], bool], ...] 
     return tuple(_TYPE_CHECKS[n] for n in names)
 
 
+PropertyChecks = tuple[frozenset[type], tuple[Callable[[object], bool], ...]]
+
+
 def _fast_plan(
     schema: dict[str, t.Any],
-) -> tuple[dict[str, tuple[Callable[[object], bool], ...]], tuple[str, ...]] | None:
-    """Per-property checks and required names, if the whole schema is that simple."""
+) -> tuple[dict[str, PropertyChecks], tuple[str, ...]] | None:
+    """Per-property exact types and checks, and required names, if the schema is that simple."""
     if not set(schema) <= _TOP_LEVEL or schema.get("type", "object") not in ("object", ["object"]):
         return None
     if schema.get("additionalProperties", True) not in (True, {}):
@@ -73,8 +84,14 @@ def _fast_plan(
         property_checks = _simple_property(subschema)
         if property_checks is None:
             return None
-        checks[name] = property_checks
+        checks[name] = (_exact_types(subschema), property_checks)
     return checks, tuple(schema.get("required") or ())
+
+
+def _exact_types(subschema: dict[str, t.Any]) -> frozenset[type]:
+    types = subschema.get("type")
+    names = [types] if isinstance(types, str) else types or []
+    return frozenset().union(*(_EXACT_TYPES[name] for name in names))
 
 
 class RecordValidator(BaseJSONSchemaValidator):
@@ -95,7 +112,10 @@ class RecordValidator(BaseJSONSchemaValidator):
             if name not in record:
                 return False
         for name, value in record.items():
-            property_checks = checks.get(name)
+            plan = checks.get(name)
+            if plan is None or type(value) in plan[0]:
+                continue
+            property_checks = plan[1]
             if property_checks and not any(check(value) for check in property_checks):
                 return False
         return True
