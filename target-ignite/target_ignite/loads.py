@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from target_ignite.client import ImportResult, Repository
@@ -237,3 +238,63 @@ class Load:
                     "records, so nothing was deleted or imported"
                 )
         return lines
+
+
+class ImportInFlight:
+    """At most one import at a time on a worker thread, while the main thread reads on.
+
+    Imports run one after another in the order they were handed over (`submit` waits for the
+    one before), so the delete query still goes with a repository's first import and each
+    sink's records are imported in arrival order (what the STATE gate counts on). Whoever
+    needs everything imported (a drain of every sink, before STATE; a new stream) calls
+    `wait`, which raises the import's error, if any, in the main thread.
+    """
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._future: Future[None] | None = None
+        self._then: list[Callable[[], None]] = []  # for when the running import succeeded
+        self._lock = threading.Lock()  # the SDK may drain sinks from several threads
+
+    def submit(self, work: Callable[[], None]) -> None:
+        """Run `work` once the import before it is done (raising that import's error)."""
+        with self._lock:
+            self._wait()
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="import")
+            self._future = self._executor.submit(work)
+
+    def wait(self) -> None:
+        """Until no import is running; raises the error of the one that was, if it failed."""
+        with self._lock:
+            self._wait()
+
+    def after(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the running import succeeded (now, if none is running)."""
+        with self._lock:
+            if self._future is None:
+                callback()
+            else:
+                self._then.append(callback)
+
+    def _wait(self) -> None:
+        future, self._future = self._future, None
+        then, self._then = self._then, []
+        if future is not None:
+            future.result()  # an import that failed drops what was to follow it
+        for callback in then:
+            callback()
+
+    def check(self) -> None:
+        """Raise a finished import's error now, rather than at the next `submit` or `wait`."""
+        future = self._future
+        if future is not None and future.done():
+            self.wait()
+
+    def settle(self) -> BaseException | None:
+        """Wait for the running import, returning its error instead of raising it."""
+        try:
+            self.wait()
+        except Exception as exc:  # handed back to the caller, who decides what to say
+            return exc
+        return None

@@ -11,7 +11,7 @@ that many, the STATE is safe to pass on; the newest safe one is written at once.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 
@@ -20,6 +20,11 @@ class RecordProgress(Protocol):
 
     records_received: int
     records_imported: int
+
+
+def imported(sink: RecordProgress) -> int:
+    """How far a sink's records are imported."""
+    return sink.records_imported
 
 
 Snapshot = tuple[tuple[RecordProgress, int], ...]
@@ -49,11 +54,14 @@ class StateGate:
         """Whether any STATE waits for records to be imported."""
         return bool(self._pending)
 
-    def safe(self) -> Any | None:
-        """The newest STATE whose records are all imported (forgetting older ones), if any."""
+    def safe(self, progress: Callable[[RecordProgress], int] = imported) -> Any | None:
+        """The newest STATE whose records are all imported (forgetting older ones), if any.
+
+        `progress` may count more than the records imported (those handed over to be
+        imported): then it is the newest STATE that is safe once those are imported."""
         newest = None
         while self._pending and all(
-            sink.records_imported >= received for sink, received in self._pending[0][1]
+            progress(sink) >= received for sink, received in self._pending[0][1]
         ):
             newest = self._pending.popleft()[0]
         return newest

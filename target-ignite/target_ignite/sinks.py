@@ -36,7 +36,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from target_ignite.loads import Load, RepositoryLoad
+    from target_ignite.loads import ImportInFlight, Load, RepositoryLoad
     from target_ignite.target import TargetIgnite
 
 GZIP_LEVEL = 6
@@ -55,6 +55,7 @@ class IgniteSink(BatchSink):
         key_properties: t.Sequence[str] | None,
     ) -> None:
         self._load: Load = target.load
+        self._imports: ImportInFlight = target.imports
         self._client: ImportClient = target.client
         super().__init__(target, stream_name, schema, key_properties)
         self._open: Batch | None = None
@@ -62,6 +63,7 @@ class IgniteSink(BatchSink):
         self._drain_sealed_only = False
         # Records taken in, and records imported (in arrival order), for the STATE gate.
         self.records_received = 0
+        self.records_submitted = 0
         self.records_imported = 0
         # Here rather than in setup(): the SDK logs a second, vaguer error line for any
         # exception from setup(), and these checks stop loads with a message of their own.
@@ -206,6 +208,7 @@ class IgniteSink(BatchSink):
     @override
     def process_batch(self, context: dict) -> None:
         if "records" in context:  # a BATCH message's file, read by the SDK
+            self._imports.wait()
             self._import_records(context["records"])
             return
         batches, self._sealed = self._sealed, []
@@ -213,6 +216,13 @@ class IgniteSink(BatchSink):
             batches.append(self._open)
             self._open = None
         self._drain_sealed_only = False
+        if batches:
+            # On the worker thread while the next rows are read; the target waits for it
+            # before any STATE the SDK writes after draining every sink (see target.py).
+            self.records_submitted += sum(batch.rows for batch in batches)
+            self._imports.submit(lambda: self._send_in_order(batches))
+
+    def _send_in_order(self, batches: list[Batch]) -> None:
         for batch in batches:
             self._send(batch)
             self.records_imported += batch.rows

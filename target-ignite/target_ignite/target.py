@@ -15,7 +15,7 @@ from singer_sdk.target_base import Target
 from target_ignite import settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
-from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
+from target_ignite.loads import ImportInFlight, Load, RepositoryDirectory, StreamSettings
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
 from target_ignite.safe_state import RecordProgress, StateGate
 from target_ignite.sinks import IgniteSink
@@ -26,15 +26,22 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import PurePath
 
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
+    from singer_sdk.sinks import Sink
 
     from target_ignite.records import Flattening
 
 UNAUTHORIZED = 401
 # Failures that end a load with one line and exit code 1, never a traceback.
 STOPPING_ERRORS: tuple[type[Exception], ...] = (LoadStopped, *INPUT_ERRORS)
+
+
+def _submitted(sink: RecordProgress) -> int:
+    """How far a sink's records are imported or handed over to be."""
+    return sink.records_submitted if isinstance(sink, IgniteSink) else sink.records_imported
 
 
 class TargetIgnite(Target):
@@ -77,6 +84,7 @@ class TargetIgnite(Target):
             max_retries=int(self.config["max_retries"]),
             logger=self.logger,
         )
+        self.imports = ImportInFlight()
         self.load = Load(
             self._start_up_checks(),
             StreamSettings(
@@ -129,6 +137,9 @@ class TargetIgnite(Target):
         """The load stops at `line_number`. Bad input: import what was accepted before it.
         Either way, the summary says what is in Ignite now."""
         if not is_input_error(error):
+            failed = self.imports.settle()  # the summary counts the import still running
+            if failed is not None and failed is not error:
+                self.logger.error("%s", failed)
             self._log_summary()
             return
         self.logger.info("Importing the records read before line %d, then stopping", line_number)
@@ -199,14 +210,34 @@ class TargetIgnite(Target):
     def _process_state_message(self, message_dict: dict) -> None:
         super()._process_state_message(message_dict)
         self._state_gate.arrived(copy.deepcopy(message_dict["value"]), self._sinks_with_progress())
+        self.imports.check()
         self._write_safe_state()
 
     @override
     def _handle_max_record_age(self) -> None:
-        # Called after every RECORD and BATCH message: a sink may just have imported a batch.
+        # Called after every RECORD and BATCH message: an import may just have finished, or
+        # a drain may just have handed batches over. The STATE those batches make safe goes
+        # out as soon as they are imported, as it would after importing them right here.
+        self.imports.check()
         super()._handle_max_record_age()
         if self._state_gate.waiting:
-            self._write_safe_state()
+            state = self._state_gate.safe(_submitted)
+            if state is not None:
+                self.imports.after(lambda: self._write_state_message(state))
+
+    @override
+    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+        # singer-sdk is pinned <0.55 (a private method): `drain_all` writes the latest STATE
+        # right after this, so every import handed to the worker thread must be done.
+        super()._drain_all(sink_list, parallelism)
+        self.imports.wait()
+
+    @override
+    def _process_schema_message(self, message_dict: dict) -> None:
+        # A new sink joins its repository's load, which checks the imports already made
+        # against its delete query: the running import must have counted by then.
+        self.imports.wait()
+        super()._process_schema_message(message_dict)
 
     def _write_safe_state(self) -> None:
         state = self._state_gate.safe()

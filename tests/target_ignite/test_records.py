@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from singer_sdk.helpers._flattening import FlatteningOptions
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.json import serialize_json
 from target_ignite import rows
+from target_ignite.errors import ImportFailed
+from target_ignite.loads import ImportInFlight
 from target_ignite.reader import NumberedReader
 from target_ignite.records import DateColumns, Flattening, array_text
 from target_ignite.sinks import IgniteSink
@@ -303,3 +307,59 @@ def test_sdk_path_with_metadata_and_maps_still_loads(ignite, new_repository, tmp
     assert row["Id"].text == "2"
     assert isinstance(row["_sdc_sequence"].text, str)
     assert Decimal(row["Amount"].text) == 2
+
+
+# -- one import in flight ---------------------------------------------------------------------
+
+
+def test_imports_run_one_at_a_time_in_order_and_what_follows_waits():
+    imports = ImportInFlight()
+    done: list[str] = []
+    release = threading.Event()
+
+    def first() -> None:
+        release.wait(5)
+        done.append("first")
+
+    imports.submit(first)
+    imports.after(lambda: done.append("state after first"))
+    imports.check()  # still running: nothing happens
+    assert done == []
+    release.set()
+    imports.submit(lambda: done.append("second"))  # waits for the first
+    assert done == ["first", "state after first"]
+    imports.wait()
+    assert done == ["first", "state after first", "second"]
+    imports.after(lambda: done.append("now"))  # nothing running: at once
+    assert done[-1] == "now"
+
+
+def test_a_failed_import_raises_in_the_main_thread_and_drops_what_followed():
+    imports = ImportInFlight()
+    written: list[str] = []
+
+    def fail() -> None:
+        msg = "import 'spend batch 3': HTTP 413"
+        raise ImportFailed(msg)
+
+    imports.submit(fail)
+    imports.after(lambda: written.append("STATE"))
+    with pytest.raises(ImportFailed, match="batch 3"):
+        imports.wait()
+    assert written == []
+    assert imports.settle() is None  # reported once
+
+
+def test_check_raises_a_failure_as_soon_as_it_is_known():
+    imports = ImportInFlight()
+
+    def fail() -> None:
+        msg = "boom"
+        raise ImportFailed(msg)
+
+    imports.submit(fail)
+    deadline = time.monotonic() + 5
+    with pytest.raises(ImportFailed, match="boom"):  # noqa: PT012 - polls until it is done
+        while time.monotonic() < deadline:
+            imports.check()
+            time.sleep(0.01)
