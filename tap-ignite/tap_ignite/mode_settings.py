@@ -21,9 +21,11 @@ EXPORT: SyncMode = "export"
 SYNC_MODES: tuple[str, ...] = (ROWS, EXPORT)
 
 DEFAULT_EXPORT_FORMAT = "parquet"
-DEFAULT_EXPORT_POLL_INTERVAL = 5.0
-# Polls start at export_poll_interval and grow by this factor up to the cap.
-EXPORT_POLL_GROWTH = 1.5
+# Polls start at export_poll_interval and grow by this factor up to the cap: an export is
+# noticed at most 25% of its run time (and at least one interval) after it finished, with
+# about 14 polls in its first minute and one a minute after that.
+DEFAULT_EXPORT_POLL_INTERVAL = 0.5
+EXPORT_POLL_GROWTH = 1.25
 EXPORT_POLL_INTERVAL_CAP = 60.0
 DEFAULT_EXPORT_TIMEOUT = 3600
 

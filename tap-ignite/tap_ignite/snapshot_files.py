@@ -10,11 +10,15 @@ names.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 import pyarrow as pa
@@ -23,6 +27,7 @@ import pyarrow.parquet as pq
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_ignite.arrow_lines import LineBuilder, time_text
 from tap_ignite.decimal_strings import DECIMAL_DATA_TYPES, decimal_string
 from tap_ignite.json_array import JSONArrayError, iter_json_array
 
@@ -34,7 +39,12 @@ if TYPE_CHECKING:
     from tap_ignite.export import Export, ExportFile
 
 DOWNLOAD_CHUNK_BYTES = 1 << 20
-PARQUET_BATCH_ROWS = 10_000
+_T = TypeVar("_T")
+_UNSAFE_KEY = re.compile(r'[\\"\x00-\x1f]')
+# Rows per parquet record batch, and per list of records written at once.
+CHUNK_ROWS = 10_000
+# Worker threads converting parquet batches to RECORD lines (see `_parquet_chunks`).
+CONVERT_THREADS = 2
 
 
 class DownloadUrlExpiredError(Exception):
@@ -125,8 +135,6 @@ class Downloader:
 
 # -- records ------------------------------------------------------------------------------
 
-Converter = Callable[[pa.Array], pa.Array]
-
 
 class RecordShaper:
     """Turns export rows (keyed by column name) into the stream's records."""
@@ -178,93 +186,172 @@ class RecordShaper:
 
     # -- parquet files: typed columns, converted to the rows endpoint's formats -----------
 
+    def json_chunks(self, path: Path) -> Iterator[list[dict[str, Any]]]:
+        """The records of a JSON export file, in lists of up to CHUNK_ROWS."""
+        chunk: list[dict[str, Any]] = []
+        for record in self.json_records(path):
+            chunk.append(record)
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
     def parquet_records(self, path: Path) -> Iterator[dict[str, Any]]:
         """The records of a parquet export file, one record batch at a time."""
+        for names, values in self._parquet_chunks(path, self._batch_values):
+            # Every list has the batch's length and one name each: `strict` only costs time.
+            yield from (dict(zip(names, row)) for row in zip(*values))  # noqa: B905
+
+    def parquet_lines(
+        self, path: Path, lines: LineBuilder
+    ) -> Iterator[tuple[int, bytes | list[Any]]]:
+        """A parquet export file's records for writing as they are, one record batch at a time.
+
+        Per batch: its row count, and its RECORD lines made in Arrow (arrow_lines.py), or,
+        for a batch that needs Python for some value, its records for `write_records`:
+        structs (see `record_struct`) with decimals as raw JSON numbers, else dicts.
+        """
+        row_types: dict[tuple[str, ...], type[msgspec.Struct] | None] = {}
+
+        def convert(batch: pa.RecordBatch) -> tuple[int, bytes | list[Any]]:
+            columns = [self.columns.get(name) for name in batch.schema.names]
+            names = [self.property_names.get(name, name) for name in batch.schema.names]
+            text = lines.lines(columns, names, batch)
+            if text is not None:
+                return batch.num_rows, text
+            names, values = self._batch_values(batch, raw_numbers=True)
+            key = tuple(names)
+            if key not in row_types:
+                row_types[key] = record_struct(names)
+            row_type = row_types[key]
+            if row_type is None:  # a key msgspec cannot rename to: dicts
+                return batch.num_rows, [dict(zip(names, row)) for row in zip(*values)]  # noqa: B905
+            return batch.num_rows, list(map(row_type, *values))
+
+        yield from self._parquet_chunks(path, convert, threads=CONVERT_THREADS)
+
+    def _parquet_chunks(
+        self, path: Path, convert: Callable[[pa.RecordBatch], _T], *, threads: int = 0
+    ) -> Iterator[_T]:
+        """`convert` of each record batch of a parquet file, in order, Arrow's errors named.
+
+        With `threads`, batches are converted that many at a time on worker threads while
+        the caller writes the previous ones: Arrow's compute functions release the GIL, so
+        a conversion done in Arrow runs on another core. At most `threads + 1` converted
+        batches wait in memory.
+        """
         try:
             parquet = pq.ParquetFile(path)
             try:
-                for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-                    yield from self._shape_batch(batch).to_pylist()
+                batches = parquet.iter_batches(batch_size=CHUNK_ROWS, use_threads=not threads)
+                if threads:
+                    yield from _in_order(convert, batches, threads)
+                else:
+                    yield from map(convert, batches)
             finally:
                 parquet.close()
         except (pa.ArrowException, OSError) as exc:
             msg = f"Export file {path.name} is not a readable parquet file: {exc}"
             raise FatalAPIError(msg) from exc
 
-    def _shape_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        arrays = []
+    def _batch_values(
+        self, batch: pa.RecordBatch, *, raw_numbers: bool = False
+    ) -> tuple[list[str], list[list[Any]]]:
+        """A record batch's property names and each column's values, converted.
+
+        Turning a whole batch into Python at once (`to_pylist`) makes a datetime with a
+        time zone per timestamp and a Decimal per decimal128 value, only to format them
+        again; column by column, dates and timestamps become their text inside Arrow.
+        """
         names = []
+        values = []
         for field, array in zip(batch.schema, batch.columns, strict=True):
             column = self.columns.get(field.name)
-            arrays.append(self._convert(column, array) if column else array)
+            values.append(
+                self._column_values(column, array, raw_numbers=raw_numbers)
+                if column
+                else array.to_pylist()
+            )
             names.append(self.property_names.get(field.name, field.name))
-        return pa.RecordBatch.from_arrays(arrays, names=names)
+        return names, values
 
-    def _convert(self, column: Column, array: pa.Array) -> pa.Array:
-        kind = array.type
+    def _column_values(self, column: Column, array: pa.Array, *, raw_numbers: bool) -> list[Any]:
         if column.data_type in DECIMAL_DATA_TYPES:
-            return _numbers(array, as_strings=self.decimal_strings)
-        if column.data_type == "DATE" and (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
-            return pc.strftime(_utc(array), format="%Y-%m-%d")
-        if column.data_type == "TIMESTAMP" and pa.types.is_timestamp(kind):
-            return _rfc3339(array)
-        if column.data_type == "TIMESTAMP" and pa.types.is_date(kind):
-            return pc.strftime(array, format="%Y-%m-%dT00:00:00Z")
-        if not column.is_known_type and not _is_string(kind):
-            return _python_values(array, _json_text)
-        return array
+            return _numbers(array, as_strings=self.decimal_strings, raw=raw_numbers)
+        text = time_text(column.data_type, array)
+        if text is not None:
+            return text.to_pylist()
+        if not column.is_known_type and not _is_string(array.type):
+            return [None if value is None else _json_text(value) for value in array.to_pylist()]
+        return array.to_pylist()
+
+
+def _in_order(
+    convert: Callable[[pa.RecordBatch], _T], batches: Iterator[pa.RecordBatch], threads: int
+) -> Iterator[_T]:
+    """`convert` of each batch on `threads` worker threads; results in the batches' order."""
+    pending: collections.deque[concurrent.futures.Future[_T]] = collections.deque()
+    with concurrent.futures.ThreadPoolExecutor(threads, "tap-ignite-parquet") as pool:
+        try:
+            for batch in batches:
+                pending.append(pool.submit(convert, batch))
+                if len(pending) > threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # the caller stopped early, or a conversion failed
+                future.cancel()
+
+
+def record_struct(names: Sequence[str]) -> type[msgspec.Struct] | None:
+    """A struct type whose instances encode as a JSON object with these keys, in order.
+
+    Field names are positional (`f0`, `f1`, ...) and renamed to the property names, which
+    need not be identifiers. Not tracked by the garbage collector: a row refers only to
+    its values. None where msgspec cannot use a name as it is (one with a quote, a
+    backslash or a control character), since it does not escape renamed fields.
+    """
+    if any(_UNSAFE_KEY.search(name) for name in names):
+        return None
+    fields = [(f"f{i}", object) for i in range(len(names))]
+    rename = {f"f{i}": name for i, name in enumerate(names)}
+    return msgspec.defstruct("Record", fields, rename=rename, gc=False)
 
 
 def _is_string(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def _numbers(array: pa.Array, *, as_strings: bool) -> pa.Array:
-    """NUMBER/MONETARY_AMOUNT: decimals and integers keep every digit; text is parsed."""
+def _numbers(array: pa.Array, *, as_strings: bool, raw: bool = False) -> list[Any]:
+    """NUMBER/MONETARY_AMOUNT: decimals and integers keep every digit; text is parsed.
+
+    A decimal128 column is read through its text (Arrow writes every digit of the scale):
+    that and `Decimal(text)` cost a fraction of Arrow making each Decimal itself. With
+    `raw`, the text itself is the JSON number (`msgspec.Raw`), cheaper still to make and
+    to encode.
+    """
     kind = array.type
-    if pa.types.is_decimal(kind) or pa.types.is_integer(kind):
-        return pc.cast(array, pa.string()) if as_strings else array
-    if as_strings:
-        return _python_values(array, decimal_string)
-    if pa.types.is_floating(kind) or _is_string(kind):
-        return _python_values(array, _decimal)
-    return array
+    if pa.types.is_integer(kind) or pa.types.is_decimal(kind):
+        if as_strings:
+            return pc.cast(array, pa.string()).to_pylist()
+        if pa.types.is_integer(kind):
+            return array.to_pylist()
+        texts = pc.cast(array, pa.string())
+        if raw:
+            raw_texts = pc.cast(texts, pa.binary()).to_pylist()
+            return [None if text is None else msgspec.Raw(text) for text in raw_texts]
+        return [None if text is None else Decimal(text) for text in texts.to_pylist()]
+    convert = decimal_string if as_strings else _decimal
+    return [None if value is None else convert(value) for value in array.to_pylist()]
 
 
 def _decimal(value: Any) -> Any:
-    from decimal import Decimal  # noqa: PLC0415 - only for the rare non-decimal column
-
     if isinstance(value, float):
         return Decimal(repr(value))
     return Decimal(value) if isinstance(value, str) else value
 
 
-def _utc(array: pa.Array) -> pa.Array:
-    kind = array.type
-    if pa.types.is_timestamp(kind) and kind.tz not in {None, "UTC", "+00:00", "Z"}:
-        return pc.cast(array, pa.timestamp(kind.unit, tz="UTC"))
-    return array
-
-
-def _rfc3339(array: pa.Array) -> pa.Array:
-    """Timestamps as the rows endpoint writes them: whole seconds unless a value has more."""
-    array = _utc(array)
-    try:
-        whole = pc.cast(array, pa.timestamp("s", tz=array.type.tz), safe=True)
-    except pa.ArrowInvalid:
-        # Some value has a fraction of a second: keep it (digits as the file's unit).
-        return pc.strftime(array, format="%Y-%m-%dT%H:%M:%SZ")
-    return pc.strftime(whole, format="%Y-%m-%dT%H:%M:%SZ")
-
-
 def _json_text(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else msgspec.json.encode(value).decode()
-
-
-def _python_values(array: pa.Array, convert: Callable[[Any], Any]) -> pa.Array:
-    """A column converted value by value in Python (only for unusual column types)."""
-    values = [None if value is None else convert(value) for value in array.to_pylist()]
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array(values, type=pa.string())

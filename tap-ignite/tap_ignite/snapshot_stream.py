@@ -12,18 +12,22 @@ import copy
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from singer_sdk import Stream
 from singer_sdk.batch import Batcher
+from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers._util import utc_now
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tap_ignite import wire
+from tap_ignite.arrow_lines import LineBuilder
 from tap_ignite.export import Export, ExportClient, ExportNotFoundError
 from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
 from tap_ignite.settings import DEFAULT_MAX_RETRIES
@@ -34,6 +38,7 @@ from tap_ignite.snapshot_files import (
     RecordShaper,
 )
 from tap_ignite.streams import TableStream
+from tap_ignite.writer import IgniteMessageWriter
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -130,6 +135,88 @@ class SnapshotTableStream(TableStream):
             else:
                 yield from shaper.json_records(path)
         self.stream_state.pop(STATE_EXPORT, None)
+
+    def _record_chunks(self, alias: str) -> Iterator[tuple[int, bytes | Sequence[Any]]]:
+        """`get_records` a chunk at a time: (rows, their RECORD lines or the records).
+
+        Parquet batches become lines in Arrow where they can (arrow_lines.py); records are
+        for `IgniteMessageWriter.write_records`.
+        """
+        shaper = self._shaper()
+        for path, _, _ in self._snapshot_files():
+            self._extracted_at = utc_now()
+            if self.export_format == PARQUET:
+                lines = LineBuilder(
+                    alias,
+                    self._stream_version,
+                    self._extracted_at,
+                    encoder.encode,
+                    decimal_strings=shaper.decimal_strings,
+                )
+                yield from shaper.parquet_lines(path, lines)
+            else:
+                for chunk in shaper.json_chunks(path):
+                    yield len(chunk), chunk
+        self.stream_state.pop(STATE_EXPORT, None)
+
+    # -- records written a chunk at a time --------------------------------------------------
+
+    @override
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> Generator[dict, Any, Any]:
+        """The SDK's record loop, or a chunk at a time where it would only copy records out.
+
+        A snapshot has no bookmark to move per record, so when the records leave exactly as
+        they are read (no stream maps, flattening, child streams, partitions, post_process
+        or dry-run record limit), lists of records are encoded at once, with the same bytes
+        and STATE messages as the SDK's loop. This overrides a private SDK method: safe only
+        with singer-sdk pinned below 0.55 (pyproject.toml), like streams.py's overrides.
+        """
+        bulk = self._bulk_output() if write_messages and context is None else None
+        if bulk is None:
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        writer, alias = bulk
+        record_counter = self.get_record_counter()
+        timer = self.get_sync_timer()
+        with record_counter, timer:
+            record_counter.with_context({})
+            timer.with_context({})
+            self._write_starting_replication_value(None)
+            written = 0
+            every = self.STATE_MSG_FREQUENCY
+            for rows, chunk in self._record_chunks(alias):
+                if isinstance(chunk, bytes):
+                    writer.write_lines(chunk)
+                else:
+                    writer.write_records(alias, chunk, self._stream_version, self._extracted_at)
+                record_counter.increment(rows)
+                self.state_manager.is_flushed = False
+                # As the SDK's loop: a STATE after every STATE_MSG_FREQUENCY-th record.
+                if (written + rows) // every > written // every:
+                    self._write_state_message()
+                written += rows
+            self._finalize_state(self.stream_state)
+        self._write_state_message()
+
+    def _bulk_output(self) -> tuple[IgniteMessageWriter, str] | None:
+        """The writer and stream name for records written a chunk at a time; None if not."""
+        maps = self.stream_maps
+        writer = self._tap.message_writer
+        if not (
+            self.selected
+            and isinstance(writer, IgniteMessageWriter)
+            and self.ABORT_AT_RECORD_COUNT is None
+            and not self.child_streams
+            and not self.partitions
+            and type(self).post_process is Stream.post_process
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and not maps[0].flattening_enabled
+        ):
+            return None
+        return writer, maps[0].stream_alias
 
     @override
     def get_batches(

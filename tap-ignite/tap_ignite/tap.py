@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import click
+import pyarrow as pa
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
@@ -65,6 +68,12 @@ class TapIgnite(Tap):
     @classmethod
     @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        # Everything loaded by now (modules, classes) lives as long as the process: frozen,
+        # garbage collections leave it out. A sync makes millions of short-lived containers
+        # (records, lists), and each full collection would otherwise walk all of it again: a
+        # third of an export's per-row time.
+        gc.freeze()
+        _prefer_jemalloc()
         with reported_errors(cls):
             super().invoke(*args, **kwargs)
 
@@ -96,6 +105,22 @@ def reported_errors(tap: type[Tap], ctx: click.Context | None = None) -> Iterato
     except REPORTED_ERRORS as exc:
         tap.logger.error("%s", exc)
         _exit(ctx)
+
+
+def _prefer_jemalloc() -> None:
+    """Arrow's jemalloc pool, unless ARROW_DEFAULT_MEMORY_POOL names one or it is not built.
+
+    Export files are converted on worker threads (snapshot_files.py); Arrow's default pool
+    (mimalloc) keeps what each thread freed, which took a 1,000,000-row export's peak RSS
+    from about 250 to over 300 MB. jemalloc returns it: about 270 MB, and no slower.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return
+    pa.set_memory_pool(pool)
 
 
 def _exit(ctx: click.Context | None) -> None:

@@ -75,6 +75,11 @@ class CapturingWriter(IgniteMessageWriter):
     def write_message(self, message: Message) -> None:
         self.output.lines.append(bytes(self.format_message(message)))
 
+    def write_lines(self, lines: bytes) -> None:
+        # RECORD lines written a chunk at a time (export snapshots): kept one by one.
+        assert lines.endswith(b"\n"), "a chunk of lines must end with a newline"
+        self.output.lines.extend(line + b"\n" for line in lines[:-1].split(b"\n"))
+
     def flush(self) -> None:
         """Nothing is buffered: every message is kept as it is written."""
 

@@ -3,6 +3,7 @@ formats with several files, expiring URLs, failures, timeouts and resuming from 
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
@@ -20,9 +21,10 @@ import requests
 from ignite_sandbox.launcher import RunningSandbox
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from tap_ignite.arrow_lines import LineBuilder
 from tap_ignite.columns import Column
-from tap_ignite.snapshot_files import RecordShaper
-from tap_ignite.snapshot_stream import STATE_EXPORT
+from tap_ignite.snapshot_files import RecordShaper, record_struct
+from tap_ignite.snapshot_stream import STATE_EXPORT, SnapshotTableStream
 from tap_ignite.tap import TapIgnite
 
 from tests.tap_ignite.helpers import (
@@ -257,7 +259,15 @@ class SlowWriter(CapturingWriter):
 
     def write_message(self, message: Message) -> None:
         super().write_message(message)
-        if isinstance(message, RecordMessage) and self.pause:
+        if isinstance(message, RecordMessage):
+            self._hold()
+
+    def write_lines(self, lines: bytes) -> None:
+        super().write_lines(lines)  # records written a chunk at a time
+        self._hold()
+
+    def _hold(self) -> None:
+        if self.pause:
             time.sleep(self.pause)
             self.pause = 0
 
@@ -530,3 +540,111 @@ def test_a_corrupt_parquet_file_is_one_clear_error(tmp_path: Path) -> None:
     shaper = RecordShaper([Column("id", "ID", "STRING", ())], {"id": "id"}, decimal_strings=False)
     with pytest.raises(FatalAPIError, match=r"Export file spend-00001\.parquet is not a readable"):
         list(shaper.parquet_records(path))
+
+
+# -- records written a chunk at a time ---------------------------------------------------
+
+
+class _Line(msgspec.Struct):
+    """A RECORD line with its record's bytes as written."""
+
+    type: str
+    stream: str
+    record: msgspec.Raw
+    version: int | None = None
+    time_extracted: str | None = None
+
+
+def _record_bytes(output: Output) -> list[tuple[str, bytes]]:
+    lines = [line for line in output.lines if line.startswith(b'{"type":"RECORD"')]
+    return [(m.stream, bytes(m.record)) for m in map(msgspec.json.Decoder(_Line).decode, lines)]
+
+
+@pytest.mark.parametrize("export_format", ["parquet", "json"])
+def test_snapshot_records_in_chunks_are_the_bytes_of_the_sdks_record_loop(
+    sandbox_factory: Callable[..., RunningSandbox],
+    monkeypatch: pytest.MonkeyPatch,
+    export_format: str,
+) -> None:
+    """The chunked writer emits what the SDK's per-record loop emits, message by message."""
+    server = sandbox_factory(export_file_rows=FILE_ROWS)
+    config = export_config(server, export_format=export_format)
+    made_in_arrow = []
+    arrow_lines = LineBuilder.lines
+
+    def counted(self: LineBuilder, *args: Any) -> bytes | None:
+        lines = arrow_lines(self, *args)
+        made_in_arrow.append(lines is not None)
+        return lines
+
+    monkeypatch.setattr(LineBuilder, "lines", counted)
+    chunked = sync(config)
+    if export_format == "parquet":  # every batch of the sandbox's tables is made in Arrow
+        assert made_in_arrow
+        assert all(made_in_arrow)
+    else:
+        assert made_in_arrow == []
+    monkeypatch.setattr(SnapshotTableStream, "_bulk_output", lambda self: None)
+    per_record = sync(config)
+    chunked_records = _record_bytes(chunked)
+    assert len(chunked_records) > 3000  # every table, spend in 5 files
+    assert chunked_records == _record_bytes(per_record)
+    # Same messages in the same order: SCHEMA, ACTIVATE_VERSION, RECORDs, STATEs.
+    kinds = [(m["type"], m.get("stream")) for m in chunked.messages]
+    assert kinds == [(m["type"], m.get("stream")) for m in per_record.messages]
+    assert chunked.final_state == per_record.final_state
+    for message in chunked.of_type("RECORD"):
+        assert isinstance(message["version"], int)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|\+00:00)", message["time_extracted"])
+
+
+@pytest.mark.parametrize(
+    ("names", "as_struct"),
+    [
+        (["id", "Amount (amount)", "Beskrivelse æøå €", "tags", "due"], True),
+        # msgspec does not escape renamed struct fields: such keys stay in dicts.
+        (["id", "Amount (amount)", 'odd "key"\n', "tags", "back\\slash"], False),
+    ],
+)
+def test_writer_chunk_of_records_is_byte_identical_to_one_message_each(
+    names: list[str], *, as_struct: bool
+) -> None:
+    extracted = datetime.datetime(2026, 11, 23, 12, 30, 1, 123456, tzinfo=datetime.UTC)
+    values = [
+        ["SP-1", Decimal("12345678901234567.89"), 'é\u2028"', ["a", "b"], None],
+        ["SP-2", Decimal("-0.10"), "", [], "2026-01-02"],
+    ]
+    row_type = record_struct(names)
+    assert (row_type is not None) == as_struct
+    dicts = [dict(zip(names, row, strict=True)) for row in values]
+    rows = [row_type(*row) for row in values] if row_type else dicts
+    per_message = Output()
+    writer = CapturingWriter(per_message)
+    for record in dicts:
+        writer.write_message(
+            RecordMessage(stream="spend", record=record, version=17, time_extracted=extracted)
+        )
+    chunked = Output()
+    CapturingWriter(chunked).write_records("spend", rows, 17, extracted)
+    assert chunked.lines == per_message.lines
+    assert len(chunked.lines) == 2
+    # Without version and time_extracted, both are left out, as RecordMessage leaves them.
+    bare = Output()
+    CapturingWriter(bare).write_records("spend", rows[:1], None, None)
+    message = RecordMessage(stream="spend", record=dicts[0])
+    assert bare.lines == [bytes(CapturingWriter(Output()).format_message(message))]
+
+
+def test_stream_maps_take_the_sdks_record_loop(sandbox: RunningSandbox) -> None:
+    """A stream map still applies to snapshot records (they leave the chunked path)."""
+    config = export_config(
+        sandbox,
+        stream_maps={"suppliers": {"name_upper": "name.upper()", "__else__": None, "id": "id"}},
+    )
+    records = sync(config, streams=["suppliers"]).records("suppliers")
+    plain = sync(export_config(sandbox), streams=["suppliers"]).records("suppliers")
+    assert records
+    assert all(set(r) == {"id", "name_upper"} for r in records)
+    assert {r["id"]: r["name_upper"] for r in records} == {
+        r["id"]: r["name"].upper() for r in plain
+    }
