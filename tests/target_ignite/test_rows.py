@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 
 import jsonschema
@@ -10,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from target_ignite.errors import BadRecord
-from target_ignite.rows import CsvRows, NdjsonRows, decimal_text, flat_row
+from target_ignite.rows import CsvRows, NdjsonRows, csv_cell, decimal_text, flat_row
 from target_ignite.validation import RecordValidator, SchemaViolation
 
 
@@ -33,6 +35,14 @@ def test_decimal_text_keeps_digits_and_exponent(text, written):
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_decimal_text_round_trips_every_finite_decimal(value):
     assert Decimal(decimal_text(value)).as_tuple() == value.as_tuple()
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimal_text_is_str_or_positional_as_before(value):
+    # What decimal_text wrote before its shortcut for texts without an exponent.
+    exponent = value.as_tuple().exponent
+    assert decimal_text(value) == (str(value) if exponent > 0 else format(value, "f"))
 
 
 def test_non_finite_numbers_stop_with_the_field_named():
@@ -65,6 +75,56 @@ def test_csv_rows_quote_what_needs_quoting():
     assert rows.header() == b"a,b,c,d\n"
     line = rows.encode({"a": 'say "hi", then\nleave', "b": True, "c": Decimal("0.0000001")})
     assert line == b'"say ""hi"", then\nleave",true,0.0000001,\n'
+
+
+def _csv_writer_line(columns, row):
+    """The row as csv.writer writes it with CsvRows's dialect (what CsvRows once did)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\n")
+    writer.writerow([csv_cell(row.get(column)) for column in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+class Text(str):
+    """A str subclass: written through csv_cell, quoted all the same."""
+
+
+CSV_TEXT = st.text(alphabet=st.sampled_from(',"\n\r \t\x00aæ北€;\\')) | st.text()
+CSV_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    CSV_TEXT,
+    CSV_TEXT.map(Text),
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(CSV_VALUES, min_size=1, max_size=6), st.booleans())
+def test_csv_rows_write_the_bytes_csv_writer_writes(values, drop_last):
+    columns = [f"c{i}" for i in range(len(values))]
+    row = dict(zip(columns, values, strict=True))
+    if drop_last:
+        del row[columns[-1]]  # a column the row lacks is an empty cell
+    assert CsvRows(columns).encode(row) == _csv_writer_line(columns, row)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"a": ""},  # a lone empty cell: csv.writer writes ""
+        {"a": None},
+        {"a": "carriage\rreturn"},
+        {"a": 'comma, "quote"\r\n'},
+        {"a": Text("a, b")},
+        {"a": " spaces "},
+    ],
+)
+def test_csv_rows_edge_cells_as_csv_writer_writes_them(row):
+    for columns in (["a"], ["a", "b"]):
+        assert CsvRows(columns).encode(row) == _csv_writer_line(columns, row)
 
 
 SIMPLE_SCHEMA = {
