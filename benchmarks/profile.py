@@ -6,7 +6,7 @@
     uv run python -m benchmarks.profile sandbox-import --format json  # ... under the raw loader
     uv run python -m benchmarks.profile reference [--rows N]    # the SDK-default reference tap
 
-Needs py-spy (`uv pip install py-spy`, or set PY_SPY to its path); it is added to nothing.
+Needs py-spy: in the workspace's dev group (`uv sync --all-groups`), or set PY_SPY to its path.
 Samples every thread including idle ones, so the percentages are of wall time: time spent
 waiting for the server shows up as the socket read it is (`--cpu-only` leaves idle out).
 Prints two markdown tables, the functions with the most samples on top of the stack (self)
@@ -36,7 +36,7 @@ def py_spy() -> str:
     """The py-spy executable."""
     found = os.environ.get("PY_SPY") or shutil.which("py-spy") or shutil.which("py-spy", path=BIN)
     if not found:
-        msg = "py-spy not found: `uv pip install py-spy` or set PY_SPY=/path/to/py-spy"
+        msg = "py-spy not found: `uv sync --all-groups` or set PY_SPY=/path/to/py-spy"
         raise SystemExit(msg)
     return found
 
