@@ -102,7 +102,7 @@ def _value_text(column: Column, array: pa.Array, *, decimal_strings: bool) -> pa
     text = time_text(column.data_type, array)
     if text is not None:
         return _quoted(text)
-    if not column.is_known_type and not _is_string(array.type):
+    if not column.is_known_type and not is_string(array.type):
         return None  # becomes JSON text in Python
     return _plain_text(array)
 
@@ -121,11 +121,11 @@ def _plain_text(array: pa.Array) -> pa.Array | None:
     kind = array.type
     if pa.types.is_boolean(kind):
         return pc.if_else(array, "true", "false")
-    if _is_string(kind):
+    if is_string(kind):
         return _string_text(array)
     if pa.types.is_integer(kind):
         return pc.cast(array, pa.string())
-    if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _is_string(kind.value_type):
+    if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and is_string(kind.value_type):
         return _array_text(array)
     return None
 
@@ -205,7 +205,8 @@ def _wrapped(array: pa.Array, before: str, after: str) -> pa.Array:
     return pc.binary_replace_slice(pc.binary_replace_slice(array, 0, 0, before), _END, _END, after)
 
 
-def _is_string(kind: pa.DataType) -> bool:
+def is_string(kind: pa.DataType) -> bool:
+    """Whether an Arrow type is UTF-8 text (string or large_string)."""
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 

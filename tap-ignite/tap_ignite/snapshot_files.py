@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from tap_ignite.arrow_lines import LineBuilder, time_text
+from tap_ignite.arrow_lines import LineBuilder, is_string, time_text
 from tap_ignite.decimal_strings import DECIMAL_DATA_TYPES, decimal_string
 from tap_ignite.json_array import JSONArrayError, iter_json_array
 
@@ -184,8 +184,6 @@ class RecordShaper:
             return {self._renames.get(key, key): value for key, value in row.items()}
         return row
 
-    # -- parquet files: typed columns, converted to the rows endpoint's formats -----------
-
     def json_chunks(self, path: Path) -> Iterator[list[dict[str, Any]]]:
         """The records of a JSON export file, in lists of up to CHUNK_ROWS."""
         chunk: list[dict[str, Any]] = []
@@ -197,9 +195,15 @@ class RecordShaper:
         if chunk:
             yield chunk
 
+    # -- parquet files: typed columns, converted to the rows endpoint's formats -----------
+
     def parquet_records(self, path: Path) -> Iterator[dict[str, Any]]:
         """The records of a parquet export file, one record batch at a time."""
-        for names, values in self._parquet_chunks(path, self._batch_values):
+
+        def convert(batch: pa.RecordBatch) -> tuple[list[str], list[list[Any]]]:
+            return self._property_names(batch), self._batch_values(batch)
+
+        for names, values in self._parquet_chunks(path, convert):
             # Every list has the batch's length and one name each: `strict` only costs time.
             yield from (dict(zip(names, row)) for row in zip(*values))  # noqa: B905
 
@@ -216,11 +220,11 @@ class RecordShaper:
 
         def convert(batch: pa.RecordBatch) -> tuple[int, bytes | list[Any]]:
             columns = [self.columns.get(name) for name in batch.schema.names]
-            names = [self.property_names.get(name, name) for name in batch.schema.names]
+            names = self._property_names(batch)
             text = lines.lines(columns, names, batch)
             if text is not None:
                 return batch.num_rows, text
-            names, values = self._batch_values(batch, raw_numbers=True)
+            values = self._batch_values(batch, raw_numbers=True)
             key = tuple(names)
             if key not in row_types:
                 row_types[key] = record_struct(names)
@@ -255,16 +259,17 @@ class RecordShaper:
             msg = f"Export file {path.name} is not a readable parquet file: {exc}"
             raise FatalAPIError(msg) from exc
 
-    def _batch_values(
-        self, batch: pa.RecordBatch, *, raw_numbers: bool = False
-    ) -> tuple[list[str], list[list[Any]]]:
-        """A record batch's property names and each column's values, converted.
+    def _property_names(self, batch: pa.RecordBatch) -> list[str]:
+        """The stream's property names of a record batch's columns, in their order."""
+        return [self.property_names.get(name, name) for name in batch.schema.names]
+
+    def _batch_values(self, batch: pa.RecordBatch, *, raw_numbers: bool = False) -> list[list[Any]]:
+        """Each column's values of a record batch, converted.
 
         Turning a whole batch into Python at once (`to_pylist`) makes a datetime with a
         time zone per timestamp and a Decimal per decimal128 value, only to format them
         again; column by column, dates and timestamps become their text inside Arrow.
         """
-        names = []
         values = []
         for field, array in zip(batch.schema, batch.columns, strict=True):
             column = self.columns.get(field.name)
@@ -273,8 +278,7 @@ class RecordShaper:
                 if column
                 else array.to_pylist()
             )
-            names.append(self.property_names.get(field.name, field.name))
-        return names, values
+        return values
 
     def _column_values(self, column: Column, array: pa.Array, *, raw_numbers: bool) -> list[Any]:
         if column.data_type in DECIMAL_DATA_TYPES:
@@ -282,7 +286,7 @@ class RecordShaper:
         text = time_text(column.data_type, array)
         if text is not None:
             return text.to_pylist()
-        if not column.is_known_type and not _is_string(array.type):
+        if not column.is_known_type and not is_string(array.type):
             return [None if value is None else _json_text(value) for value in array.to_pylist()]
         return array.to_pylist()
 
@@ -318,10 +322,6 @@ def record_struct(names: Sequence[str]) -> type[msgspec.Struct] | None:
     fields = [(f"f{i}", object) for i in range(len(names))]
     rename = {f"f{i}": name for i, name in enumerate(names)}
     return msgspec.defstruct("Record", fields, rename=rename, gc=False)
-
-
-def _is_string(kind: pa.DataType) -> bool:
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def _numbers(array: pa.Array, *, as_strings: bool, raw: bool = False) -> list[Any]:

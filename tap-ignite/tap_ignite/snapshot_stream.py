@@ -27,7 +27,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tap_ignite import wire
-from tap_ignite.arrow_lines import LineBuilder
+from tap_ignite.arrow_lines import LineBuilder, is_string
 from tap_ignite.export import Export, ExportClient, ExportNotFoundError
 from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
 from tap_ignite.settings import DEFAULT_MAX_RETRIES
@@ -128,13 +128,11 @@ class SnapshotTableStream(TableStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         shaper = self._shaper()
-        for path, _, _ in self._snapshot_files():
-            self._extracted_at = utc_now()
+        for path in self._export_files():
             if self.export_format == PARQUET:
                 yield from shaper.parquet_records(path)
             else:
                 yield from shaper.json_records(path)
-        self.stream_state.pop(STATE_EXPORT, None)
 
     def _record_chunks(self, alias: str) -> Iterator[tuple[int, bytes | Sequence[Any]]]:
         """`get_records` a chunk at a time: (rows, their RECORD lines or the records).
@@ -143,8 +141,7 @@ class SnapshotTableStream(TableStream):
         for `IgniteMessageWriter.write_records`.
         """
         shaper = self._shaper()
-        for path, _, _ in self._snapshot_files():
-            self._extracted_at = utc_now()
+        for path in self._export_files():
             if self.export_format == PARQUET:
                 lines = LineBuilder(
                     alias,
@@ -157,6 +154,13 @@ class SnapshotTableStream(TableStream):
             else:
                 for chunk in shaper.json_chunks(path):
                     yield len(chunk), chunk
+
+    def _export_files(self) -> Iterator[Path]:
+        """The export's files for records, each with its extraction time; then the export
+        is done, and no longer in state."""
+        for path, _, _ in self._snapshot_files():
+            self._extracted_at = utc_now()
+            yield path
         self.stream_state.pop(STATE_EXPORT, None)
 
     # -- records written a chunk at a time --------------------------------------------------
@@ -434,7 +438,6 @@ def _native_type(column: Column, kind: pa.DataType) -> bool:
         return bool(pa.types.is_timestamp(kind))
     if data_type == "STRING_ARRAY":
         return bool(
-            (pa.types.is_list(kind) or pa.types.is_large_list(kind))
-            and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+            (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and is_string(kind.value_type)
         )
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+    return is_string(kind)
