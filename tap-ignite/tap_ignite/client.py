@@ -156,6 +156,10 @@ class IgniteStream(RESTStream[str | None]):
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
         return PageTokenPaginator()
 
+    def replication_data_type(self) -> str | None:
+        """The dataType of the replication key's column, where the stream has one."""
+        return None
+
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         body = decoded_body(response)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from tap_ignite.client import IgniteStream
 
 MEGABYTE = 1_000_000
+# Stream state key of the export in flight: {"id", "entity", "request": <the POST body>}.
+STATE_EXPORT = "export_in_flight"
 
 
 class ExportFailedError(FatalAPIError):
@@ -65,6 +67,7 @@ class Export:
     estimated_bytes: int | None
     files: tuple[ExportFile, ...]
     error: str | None
+    format: str | None = None  # as Ignite reports it, lower case; None if it does not
 
     @classmethod
     def from_api(cls, body: Mapping[str, Any], entity: str) -> Export:
@@ -85,6 +88,7 @@ class Export:
             estimated_bytes=_int_or_none(body.get(wire.EXPORT_ESTIMATED_BYTES)),
             files=files,
             error=_error_text(body.get(wire.EXPORT_ERROR)),
+            format=str(body.get(wire.BODY_FORMAT) or "").lower() or None,
         )
 
     @property
@@ -112,6 +116,48 @@ def _error_text(error: Any) -> str | None:
         message = error.get(wire.EXPORT_ERROR_MESSAGE)
         return ": ".join(str(part) for part in (code, message) if part) or str(dict(error))
     return str(error)
+
+
+def saved_export_mismatch(saved: Any, entity: str, request: Mapping[str, Any]) -> str | None:
+    """Why the export kept in state is not table `entity`'s export of `request`; None if it is.
+
+    State may come from elsewhere (another table's, an older run's, edited by hand).
+    """
+    if not isinstance(saved, Mapping) or not isinstance(saved.get("id"), str) or not saved["id"]:
+        return f"Table '{entity}': '{STATE_EXPORT}' in state is not an export ({saved!r:.200})"
+    saved_entity = saved.get("entity", entity)
+    if saved_entity != entity:
+        return f"Export {saved['id']} in state is of table '{saved_entity}', not '{entity}'"
+    kept = saved.get("request")
+    if kept != request:
+        differ = (
+            ", ".join(sorted(k for k in {*kept, *request} if kept.get(k) != request.get(k)))
+            if isinstance(kept, Mapping)
+            else "no request kept"
+        )
+        return (
+            f"Export {saved['id']} in state for table '{entity}' ({differ}) asked for other "
+            "columns, filters or format"
+        )
+    return None
+
+
+def export_mismatch(export: Export, entity: str, export_format: str) -> str | None:
+    """Why an export, as Ignite describes it, cannot be read as table `entity` in
+    `export_format`; None if it can."""
+    if export.entity != entity:
+        return (
+            f"Export {export.id} in state is of table '{export.entity}' (as Ignite describes "
+            f"it), not '{entity}'"
+        )
+    if export.format is not None and export.format != export_format:
+        return (
+            f"Export {export.id} in state for table '{entity}' is in {export.format}, not "
+            f"{export_format}"
+        )
+    if export.status == wire.EXPORT_FAILED:
+        return f"Export {export.id} in state failed ({export.error or 'no error given'})"
+    return None
 
 
 class ExportClient:

@@ -204,6 +204,11 @@ class DataTableStream(IgniteStream):
         return NextLinkPaginator()
 
     @override
+    def replication_data_type(self) -> str | None:
+        column = self.table.column(self.replication_key) if self.replication_key else None
+        return column.data_type if column else None
+
+    @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         link = page.next_page_token

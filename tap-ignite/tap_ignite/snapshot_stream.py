@@ -28,7 +28,14 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tap_ignite import wire
 from tap_ignite.arrow_lines import LineBuilder, is_string
-from tap_ignite.export import Export, ExportClient, ExportNotFoundError
+from tap_ignite.export import (
+    STATE_EXPORT,
+    Export,
+    ExportClient,
+    ExportNotFoundError,
+    export_mismatch,
+    saved_export_mismatch,
+)
 from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
 from tap_ignite.settings import DEFAULT_MAX_RETRIES
 from tap_ignite.snapshot_files import (
@@ -52,8 +59,6 @@ if TYPE_CHECKING:
 
     from tap_ignite.columns import Column, Table
 
-# Stream state key of the export in flight: {"id": ..., "request": <the POST body>}.
-STATE_EXPORT = "export_in_flight"
 PARQUET = "parquet"
 
 
@@ -337,33 +342,29 @@ class SnapshotTableStream(TableStream):
             downloader.close()
 
     def _start_or_resume(self, client: ExportClient, request: dict[str, Any]) -> Export:
+        """The export in state, if it is one of this table with this request; else a new one.
+
+        State may come from elsewhere (another table's, an older run's, edited by hand): an
+        export of another table, columns, filters or format is never read as this stream.
+        """
         saved = self.stream_state.get(STATE_EXPORT)
-        if isinstance(saved, dict) and saved.get("id"):
+        if saved is None:
+            return self._create(client, request)
+        mismatch = saved_export_mismatch(saved, self.table.id, request)
+        if mismatch is None:
             export_id = str(saved["id"])
-            if saved.get("request") != request:
-                self.logger.info(
-                    "Export %s in state asked for other columns, filters or format; "
-                    "starting a new export",
-                    export_id,
-                )
-                return self._create(client, request)
             try:
                 export = client.get(export_id, self.table.id)
             except ExportNotFoundError:
-                self.logger.warning(
-                    "Export %s in state is unknown to Ignite (404); starting a new export",
-                    export_id,
-                )
-                return self._create(client, request)
-            if export.status == wire.EXPORT_FAILED:
-                self.logger.warning(
-                    "Export %s in state failed (%s); starting a new export",
-                    export_id,
-                    export.error or "no error given",
-                )
-                return self._create(client, request)
-            self.logger.info("Resuming %s from state (status %s)", export.describe(), export.status)
-            return export
+                mismatch = f"Export {export_id} in state is unknown to Ignite (404)"
+            else:
+                mismatch = export_mismatch(export, self.table.id, self.export_format)
+                if mismatch is None:
+                    self.logger.info(
+                        "Resuming %s from state (status %s)", export.describe(), export.status
+                    )
+                    return export
+        self.logger.warning("%s; starting a new export", mismatch)
         return self._create(client, request)
 
     def _create(self, client: ExportClient, request: dict[str, Any]) -> Export:
@@ -375,7 +376,11 @@ class SnapshotTableStream(TableStream):
             len(request[wire.BODY_FIELDS]),
         )
         # In state before the first poll: a run that dies while it runs resumes it.
-        self.stream_state[STATE_EXPORT] = {"id": export.id, "request": request}
+        self.stream_state[STATE_EXPORT] = {
+            "id": export.id,
+            "entity": self.table.id,
+            "request": request,
+        }
         self.finalize_state_progress_markers()
         return export
 

@@ -92,6 +92,11 @@ class TableStream(IgniteStream):
             return column.name
         return None
 
+    @override
+    def replication_data_type(self) -> str | None:
+        column = self.table.column(self.replication_column) if self.replication_column else None
+        return column.data_type if column else None
+
     # -- the request body -------------------------------------------------------------------
 
     def selected_columns(self) -> list[str]:

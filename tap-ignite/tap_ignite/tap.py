@@ -15,8 +15,9 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_ignite import legacy, mode_settings, settings
-from tap_ignite.client import TableListing
+from tap_ignite import input_files, legacy, mode_settings, settings
+from tap_ignite.bookmarks import bookmark_errors
+from tap_ignite.client import IgniteStream, TableListing
 from tap_ignite.columns import parse_tables
 from tap_ignite.snapshot_stream import SnapshotTableStream
 from tap_ignite.streams import TableStream
@@ -28,7 +29,12 @@ else:
     from typing_extensions import override
 
 # Failures a user can act on: reported as one line, without a traceback.
-REPORTED_ERRORS = (FatalAPIError, RetriableAPIError, requests.RequestException)
+REPORTED_ERRORS = (
+    FatalAPIError,
+    RetriableAPIError,
+    requests.RequestException,
+    input_files.InputFileError,
+)
 
 
 class TapIgnite(Tap):
@@ -45,6 +51,14 @@ class TapIgnite(Tap):
         # Discover now (if setting up the mapper has not already): settings that depend on
         # the tables' columns are then checked before any row is requested, in every mode.
         _ = self.streams
+        # The state was loaded by now: its bookmarks are checked before any table is read.
+        errors = bookmark_errors(self.state, self.ignite_streams())
+        if errors:
+            raise input_files.InputFileError(errors[0])
+
+    def ignite_streams(self) -> list[IgniteStream]:
+        """The tap's streams (all of them are Ignite streams)."""
+        return [s for s in self.streams.values() if isinstance(s, IgniteStream)]
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -75,7 +89,18 @@ class TapIgnite(Tap):
         gc.freeze()
         _prefer_jemalloc()
         with reported_errors(cls):
+            kwargs["state"] = input_files.checked_state(kwargs.get("state"))
+            kwargs["catalog"] = input_files.checked_catalog(kwargs.get("catalog"))
             super().invoke(*args, **kwargs)
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        with reported_errors(cls, ctx):
+            for path in value:
+                if path != "ENV":
+                    input_files.check_config_file(path)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     @override

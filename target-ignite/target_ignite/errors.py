@@ -17,3 +17,7 @@ class BadRecord(LoadStopped):
 
 class UnknownFields(BadRecord):
     """Fields the repository does not have, with `unknown_fields: error`."""
+
+
+class BadBatchFile(LoadStopped):
+    """A BATCH message's file that is missing, unreadable or not in the encoding it names."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from target_ignite.client import ImportResult, Repository
 from target_ignite.errors import LoadStopped
+from target_ignite.import_names import ImportNames
 
 
 class RepositoryNotFound(LoadStopped):
@@ -39,9 +40,19 @@ class RepositoryDirectory:
 
     def resolve(self, reference: str, where: str) -> Repository:
         """The repository an id or a name refers to; `where` names the setting."""
-        if reference in self._by_id:
-            return self._by_id[reference]
         named = [r for r in self.repositories if r.name == reference]
+        by_id = self._by_id.get(reference)
+        if by_id is not None:
+            others = [r for r in named if r.id != by_id.id]
+            if others:
+                msg = (
+                    f"{where}: '{reference}' is ambiguous: it is the id of repository "
+                    f"'{by_id.name}' and the name of {describe(others)}. Set the other "
+                    f"repository's id to load that one, or the name '{by_id.name}' to load "
+                    "the first"
+                )
+                raise RepositoryNotFound(msg)
+            return by_id
         if len(named) == 1:
             return named[0]
         if named:
@@ -92,11 +103,13 @@ class Load:
         settings: StreamSettings,
         logger: logging.Logger,
         started_at: datetime.datetime,
+        import_name_template: str,
     ) -> None:
         self.directory = directory
         self.settings = settings
         self.logger = logger
         self.started_at = started_at
+        self.import_names = ImportNames(import_name_template, started_at)
         self._repositories: dict[str, RepositoryLoad] = {}
         self._batch_numbers: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -123,6 +136,10 @@ class Load:
     def register(self, stream: str) -> RepositoryLoad:
         """Join a stream to its repository's load; check its delete query fits that load."""
         repository = self.repository_of(stream)
+        # The stream's name is known only now: its import names must fit before rows move.
+        too_long = self.import_names.length_problem(f"stream '{stream}'", stream, repository.name)
+        if too_long:
+            raise LoadStopped(too_long)
         delete_query = self.delete_query_of(stream)
         with self._lock:
             load = self._repositories.setdefault(repository.id, RepositoryLoad(repository))

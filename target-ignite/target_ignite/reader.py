@@ -49,6 +49,36 @@ def _stream_of(line: str, message: dict | None) -> str | None:
     return match.group(1) if match else None
 
 
+def _check_batch_message(message: dict) -> None:
+    """The SDK reads a BATCH message's keys without looking: a missing one is a KeyError."""
+    encoding = message.get("encoding")
+    manifest = message.get("manifest")
+    if (
+        not isinstance(message.get("stream"), str)
+        or not isinstance(encoding, dict)
+        or not isinstance(encoding.get("format"), str)
+        or not isinstance(manifest, list)
+        or not all(isinstance(url, str) for url in manifest)
+    ):
+        msg = (
+            "a BATCH message needs a 'stream', an 'encoding' object with a 'format', and a "
+            "'manifest' list of file URLs"
+        )
+        raise InvalidInputLine(msg)
+
+
+def _input_error(exc: Exception) -> Exception:
+    """The error to report: a nesting too deep to read is the input's fault, like bad JSON.
+
+    msgspec, the SDK's flattening and JSON Schema validation all recurse into nested values;
+    whichever of them meets the recursion limit first, the stack has unwound by now, so the
+    records before this line can still be imported.
+    """
+    if isinstance(exc, RecursionError):
+        return InvalidInputLine(f"objects or arrays nested too deeply to read ({exc})")
+    return exc
+
+
 def is_input_error(exc: BaseException) -> bool:
     """Whether a failure is the input's (or the settings') rather than the API's."""
     if isinstance(exc, ImportFailed):
@@ -109,16 +139,21 @@ class NumberedReader(MsgSpecReader):
             try:
                 message = self.deserialize_json(line)
                 self.assert_line_requires(message, requires={"type"})
+                if message["type"] == "BATCH":
+                    _check_batch_message(message)
                 callback = callbacks.get(message["type"])
                 if callback is None:
                     self._process_unknown_message(message)
                 else:
                     callback(message)
             except Exception as exc:
-                self._annotate(exc, number, _stream_of(line, message))
+                error = _input_error(exc)
+                self._annotate(error, number, _stream_of(line, message))
                 if self.on_stop is not None:
-                    self.on_stop(number, exc)
-                raise
+                    self.on_stop(number, error)
+                if error is exc:
+                    raise
+                raise error from None
             stats[message["type"]] += 1
         return Counter(**stats)
 

@@ -7,7 +7,6 @@ right after the SDK's own validation, before the target talks to the API.
 from __future__ import annotations
 
 import ipaddress
-import string
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,13 +14,13 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from target_ignite import wire
+from target_ignite.import_names import template_problem
 
 MIB = 1024 * 1024
 DEFAULT_BATCH_MAX_BYTES = 50 * MIB
 MIN_BATCH_MAX_BYTES = 1024
 DEFAULT_BATCH_SIZE_ROWS = 10_000
 DEFAULT_IMPORT_NAME_TEMPLATE = "{stream} {load_started} batch {batch}"
-IMPORT_NAME_FIELDS = frozenset({"stream", "repository", "load_started", "batch"})
 IMPORT_FORMATS = ("json", "ndjson", "csv")
 UNKNOWN_FIELDS_MODES = ("warn", "error", "drop")
 DEFAULT_REQUEST_TIMEOUT = 300
@@ -189,25 +188,6 @@ def _check_url(url: str) -> str | None:
     return None
 
 
-def _check_template(template: str) -> str | None:
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError as exc:
-        return f"import_name_template '{template}' is not a valid template: {exc}"
-    unknown = names - IMPORT_NAME_FIELDS
-    if unknown:
-        return (
-            f"import_name_template '{template}' has unknown placeholder(s) "
-            f"{', '.join(sorted(unknown))}; use {', '.join(sorted(IMPORT_NAME_FIELDS))}"
-        )
-    if "batch" not in names:
-        return (
-            f"import_name_template '{template}' has no {{batch}}: every import of a stream "
-            "would have the same name"
-        )
-    return None
-
-
 def check(config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the settings beyond their JSON Schema, one line per problem."""
     problems = []
@@ -221,7 +201,7 @@ def check(config: Mapping[str, Any]) -> list[str]:
         problems.append("api_token is empty")
     for problem in (
         _check_url(str(config.get("api_url") or "")),
-        _check_template(str(config.get("import_name_template") or "")),
+        template_problem(str(config.get("import_name_template") or "")),
     ):
         if problem:
             problems.append(problem)

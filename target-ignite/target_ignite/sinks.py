@@ -19,12 +19,13 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding
     from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
     from singer_sdk.mapper import StreamMap
 
 from target_ignite.batches import Batch
 from target_ignite.client import ImportClient, ImportResult
-from target_ignite.errors import BadRecord
+from target_ignite.errors import BadBatchFile, BadRecord
 from target_ignite.fields import FieldCheck
 from target_ignite.records import DateColumns, Flattening
 from target_ignite.rows import codec_for, flat_row
@@ -42,6 +43,9 @@ if t.TYPE_CHECKING:
 GZIP_LEVEL = 6
 DELETE_QUERY_ID_ROOM = 64  # characters; delete query ids are 36-character uuids
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+# What reading a BATCH file raises when it is missing, unreadable (permissions, a folder, an
+# unknown storage scheme) or not in its encoding (bad gzip, JSON or parquet).
+_BATCH_FILE_ERRORS = (OSError, EOFError, ValueError, ImportError, NotImplementedError)
 
 
 class IgniteSink(BatchSink):
@@ -61,6 +65,7 @@ class IgniteSink(BatchSink):
         self._open: Batch | None = None
         self._sealed: list[Batch] = []
         self._drain_sealed_only = False
+        self._batch_file_read = False
         # Records taken in, and records imported (in arrival order), for the STATE gate.
         self.records_received = 0
         self.records_submitted = 0
@@ -147,11 +152,8 @@ class IgniteSink(BatchSink):
 
     def import_name(self, number: int) -> str:
         """The import's name, from `import_name_template`."""
-        return str(self.config["import_name_template"]).format(
-            stream=self.stream_name,
-            repository=self._destination.repository.name,
-            load_started=self._load.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            batch=number,
+        return self._load.import_names.name(
+            self.stream_name, self._destination.repository.name, number
         )
 
     def _add(self, encoded: bytes) -> bool:
@@ -206,8 +208,24 @@ class IgniteSink(BatchSink):
     # -- imports ----------------------------------------------------------------------
 
     @override
+    def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
+        # A file that cannot be read stops the load at its BATCH line (the reader names it)
+        # like any bad input; errors of the import that follows the reading are left alone.
+        for url in files:
+            self._batch_file_read = False
+            try:
+                super().process_batch_files(encoding, [url])
+            except _BATCH_FILE_ERRORS as exc:
+                if self._batch_file_read:
+                    raise
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                msg = f"BATCH file '{url}' cannot be read as {encoding.format}: {reason}"
+                raise BadBatchFile(msg) from None
+
+    @override
     def process_batch(self, context: dict) -> None:
         if "records" in context:  # a BATCH message's file, read by the SDK
+            self._batch_file_read = True
             self._imports.wait()
             self._import_records(context["records"])
             return

@@ -15,6 +15,7 @@ from singer_sdk.target_base import Target
 from target_ignite import settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
+from target_ignite.import_names import ImportNames
 from target_ignite.loads import ImportInFlight, Load, RepositoryDirectory, StreamSettings
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
 from target_ignite.safe_state import RecordProgress, StateGate
@@ -95,6 +96,7 @@ class TargetIgnite(Target):
             ),
             self.logger,
             datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC),
+            str(self.config["import_name_template"]),
         )
         if isinstance(self.message_reader, NumberedReader):
             self.message_reader.on_stop = self._stopping_at
@@ -118,12 +120,20 @@ class TargetIgnite(Target):
         for stream, reference in (self.config.get("stream_repositories") or {}).items():
             references[f"stream_repositories.{stream}"] = reference
         errors = []
+        names = ImportNames(
+            str(self.config["import_name_template"]), datetime.datetime.now(datetime.UTC)
+        )
         for where, reference in references.items():
             if reference:
                 try:
-                    directory.resolve(str(reference), where)
+                    repository = directory.resolve(str(reference), where)
                 except LoadStopped as exc:
                     errors.append(str(exc))
+                    continue
+                stream = where.partition(".")[2] or None
+                too_long = names.length_problem("import_name_template", stream, repository.name)
+                if too_long:
+                    errors.append(too_long)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
         self.logger.info(

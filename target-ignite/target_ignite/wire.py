@@ -23,6 +23,9 @@ BODY_REPOSITORY_ID: Final = "dataRepositoryId"
 BODY_IMPORT_NAME: Final = "importName"
 BODY_DELETE_QUERY_ID: Final = "deleteQueryId"
 BODY_DATA: Final = "data"
+# The longest importName the API takes: the docs give none; a name is shown in the web app
+# and stored like a name field, which is commonly capped at 255 characters.
+MAX_IMPORT_NAME_LENGTH: Final = 255  # ASSUMED
 
 # -- POST /import/file/ (form fields documented, path ASSUMED) ---------------------------
 IMPORT_FILE_PATH: Final = "/import/file/"  # ASSUMED
