@@ -123,7 +123,7 @@ def serve(config: SandboxConfig) -> int:
     sandbox = Sandbox(
         config=config,
         store=store,
-        tokens=PageTokens(config.cursor_ttl),
+        tokens=PageTokens(config.cursor_ttl, store),
         faults=FaultPlan(fault_spec, config.seed),
     )
     sandbox.exports = ExportManager(store, config.export_file_rows, config.url_ttl)

@@ -4,6 +4,9 @@ A token carries the last row's orderBy key (keyset pagination, so deep pages sta
 of the body it was issued for (a changed body is a 400), when it was issued (older than
 `--cursor-ttl` is a 410) and a generation (`/_sandbox/cursors/expire` bumps it: every
 outstanding token then answers 410).
+
+The signing key and the generation live in the store, so a sandbox restarted on the same
+`--db` file honours the tokens it issued before, as Ignite does across its own restarts.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ignite_sandbox import wire
 from ignite_sandbox.errors import ApiError, bad_request
+
+if TYPE_CHECKING:
+    from ignite_sandbox.store import Store
 
 _body_encoder = msgspec.json.Encoder(order="sorted", decimal_format="number")
 
@@ -38,18 +43,19 @@ def _unb64(text: str) -> bytes:
 
 
 class PageTokens:
-    """Issues and checks page tokens for one server process."""
+    """Issues and checks page tokens, with the key and generation the store keeps."""
 
-    def __init__(self, ttl_seconds: float) -> None:
+    def __init__(self, ttl_seconds: float, store: Store) -> None:
         self.ttl_seconds = ttl_seconds
-        self._secret = os.urandom(32)
-        self._generation = 0
+        self._store = store
+        self._secret, self._generation = store.page_token_key()
         self._lock = threading.Lock()
 
     def expire_all(self) -> None:
-        """Every token issued so far now answers 410."""
+        """Every token issued so far now answers 410 (after a restart too)."""
         with self._lock:
             self._generation += 1
+            self._store.set_page_token_generation(self._generation)
 
     def issue(self, scope: str, fingerprint: str, last_key: str) -> str:
         """A token for the page after `last_key` of `scope` (a table or data table)."""

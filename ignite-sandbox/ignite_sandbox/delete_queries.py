@@ -6,7 +6,7 @@ numerically when both the row's value and the filter's value are numbers, else a
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from ignite_sandbox.errors import bad_request
@@ -14,7 +14,10 @@ from ignite_sandbox.query import Predicate
 
 OPERATORS = ("eq", "in", "gte", "lte", "between")
 _SQL_OPS = {"eq": "=", "gte": ">=", "lte": "<="}
+# Numbers are compared as DECIMAL(38, 10): at most 28 digits before the point and 10 after.
 _NUMERIC = "DECIMAL(38, 10)"
+_INTEGER_DIGITS = 28
+_FRACTION_DIGITS = 10
 
 
 def validate_filters(filters: dict[str, Any]) -> None:
@@ -39,6 +42,12 @@ def validate_filters(filters: dict[str, Any]) -> None:
             for item in values:
                 if item is None or isinstance(item, dict | list):
                     raise bad_request(f"{where} values must be strings, numbers or booleans")
+                if _is_json_number(item) and _comparable(Decimal(item)) is None:
+                    raise bad_request(
+                        f"{where}: {item} is out of the range delete queries compare numbers in "
+                        f"(at most {_INTEGER_DIGITS} digits before the decimal point and "
+                        f"{_FRACTION_DIGITS} after)"
+                    )
 
 
 def compile_delete_query(filters: dict[str, Any]) -> Predicate:
@@ -79,15 +88,34 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _is_json_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
 def _as_number(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
+    """The value as a number to compare numerically; None to compare it as text (a string
+    that is not a number, or a number out of the range numbers are compared in)."""
+    if _is_json_number(value):
+        return _comparable(Decimal(value))
     if isinstance(value, str):
         try:
-            number = Decimal(value.strip())
+            return _comparable(Decimal(value.strip()))
         except InvalidOperation:
             return None
-        return number if number.is_finite() else None
     return None
+
+
+def _comparable(number: Decimal) -> Decimal | None:
+    """The number in a form DECIMAL(38, 10) holds exactly (no exponent, no trailing zeros),
+    or None if it cannot."""
+    if not number.is_finite():
+        return None
+    # Enough precision that normalize and quantize never round a number that fits.
+    with localcontext(prec=_INTEGER_DIGITS + _FRACTION_DIGITS + 2):
+        normal = number.normalize()
+        exponent = normal.as_tuple().exponent
+        scale = max(0, -exponent) if isinstance(exponent, int) else 0
+        too_large = not normal.is_zero() and normal.adjusted() >= _INTEGER_DIGITS
+        if too_large or scale > _FRACTION_DIGITS:
+            return None
+        return normal.quantize(Decimal(1).scaleb(-scale))

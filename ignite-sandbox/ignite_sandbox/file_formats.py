@@ -10,13 +10,15 @@ import csv
 import datetime as dt
 import gzip
 import io
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, cast
 
-from ignite_sandbox.errors import bad_request
+from ignite_sandbox.errors import ApiError, bad_request
 from ignite_sandbox.jsonbody import decode
 
 FORMATS = {".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".xlsx": "xlsx"}
@@ -25,6 +27,10 @@ QUOTES = {"DOUBLE_QUOTE": '"', "SINGLE_QUOTE": "'", "disabled": None}
 ESCAPES = {"BACKSLASH": "\\", "DOUBLE_QUOTE": '"', "VERTICAL_BAR": "|"}
 ENCODINGS = {"UTF-8": "utf-8-sig", "ISO-8859-1": "iso-8859-1"}
 _CONFIG_KEYS = {"delimiter", "quoteCharacter", "escapeCharacter", "encoding"}
+# A decompressed file is copied out before it is parsed, in memory up to this size and on
+# disk beyond it: one that expands past the request limit is refused before any row exists.
+SPOOL_IN_MEMORY = 64 * 1024 * 1024
+_COPY_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -91,21 +97,27 @@ def parse_compressed_flag(value: str | None) -> bool:
     return lowered == "true"
 
 
-def open_payload(upload: IO[bytes], filename: str, compressed: bool) -> tuple[IO[bytes], str]:
+def open_payload(
+    upload: IO[bytes], filename: str, compressed: bool, max_bytes: int
+) -> tuple[IO[bytes], str]:
     """The (decompressed) file stream and its format, from the name and `compressed`.
 
     gzip is recognised by `compressed=true` or a `.gz` name; a zip (by `.zip` name, or sent
     with `compressed=true`) must hold exactly one file. An .xlsx is itself a zip: left alone.
+    A decompressed file larger than `max_bytes` (the request limit) is a 413, as the same
+    file sent uncompressed would be.
     """
     name = filename.lower()
     if name.endswith(".gz"):
         compressed, name = True, name[: -len(".gz")]
     if compressed and _is_zip(upload):
         upload, name = _single_zip_member(upload)
+        upload = _bounded_copy(upload, max_bytes)
     elif compressed:
-        upload = _gunzip(upload)
+        upload = _bounded_copy(_gunzip(upload), max_bytes)
     elif name.endswith(".zip"):
         upload, name = _single_zip_member(upload)
+        upload = _bounded_copy(upload, max_bytes)
     for suffix, file_format in FORMATS.items():
         if name.endswith(suffix):
             return upload, file_format
@@ -113,6 +125,30 @@ def open_payload(upload: IO[bytes], filename: str, compressed: bool) -> tuple[IO
         f"file '{filename}' has an unsupported type; use .csv, .json, .ndjson or .xlsx "
         "(optionally gzip-compressed)"
     )
+
+
+def _bounded_copy(stream: IO[bytes], max_bytes: int) -> IO[bytes]:
+    """The decompressed bytes, copied a chunk at a time; 413 once they pass `max_bytes`."""
+    copy = tempfile.SpooledTemporaryFile(max_size=min(max_bytes, SPOOL_IN_MEMORY))  # noqa: SIM115 - handed back open
+    size = 0
+    try:
+        while chunk := stream.read(_COPY_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise ApiError(
+                    413,
+                    f"file is larger than {max_bytes} bytes once decompressed; "
+                    "split the data into several imports",
+                )
+            copy.write(chunk)
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        copy.close()
+        raise bad_request(f"file could not be decompressed: {exc}") from None
+    except BaseException:
+        copy.close()
+        raise
+    copy.seek(0)
+    return cast(IO[bytes], copy)
 
 
 def _is_zip(stream: IO[bytes]) -> bool:

@@ -57,7 +57,13 @@ def encode_rows(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def check_target(cur: duckdb.DuckDBPyConnection, info: ImportRequestInfo) -> None:
-    """404 for an unknown repository or delete query; 400 for a delete query of another one."""
+    """404 for an unknown repository or delete query; 400 for a delete query of another one
+    or an importName longer than the API takes."""
+    if info.import_name is not None and len(info.import_name) > wire.MAX_IMPORT_NAME_LENGTH:
+        raise bad_request(
+            f"importName is {len(info.import_name)} characters long; at most "
+            f"{wire.MAX_IMPORT_NAME_LENGTH} are accepted"
+        )
     if not first_row(cur, "SELECT 1 FROM repositories WHERE id = ?", [info.repository_id]):
         raise not_found(f"unknown data repository '{info.repository_id}'")
     if info.delete_query_id:

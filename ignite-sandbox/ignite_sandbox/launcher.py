@@ -158,6 +158,7 @@ def sandbox_command(
     url_ttl: int | None = None,
     export_file_rows: int | None = None,
     max_body_bytes: int | None = None,
+    legacy_rows: int | None = None,
 ) -> list[str]:
     """The `ignite-sandbox serve` argv for these options."""
     argv = [
@@ -172,6 +173,7 @@ def sandbox_command(
         "--url-ttl": url_ttl,
         "--export-file-rows": export_file_rows,
         "--max-body-bytes": max_body_bytes,
+        "--legacy-rows": legacy_rows,
     }
     for flag, value in optional.items():
         if value is not None:

@@ -7,6 +7,7 @@ Writes that must not interleave (imports with their delete queries, touches) tak
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -49,6 +50,10 @@ CREATE TABLE IF NOT EXISTS delete_queries (
 );
 CREATE TABLE IF NOT EXISTS sandbox_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
+# sandbox_meta keys of the page tokens' signing key and generation (cursors.py).
+_CURSOR_SIGNING = "cursor_signing"
+_CURSOR_GENERATION = "cursor_generation"
+_META_VALUE = "SELECT value FROM sandbox_meta WHERE key = ?"
 
 
 class Store:
@@ -100,6 +105,30 @@ class Store:
             cur.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('seed', ?)", [marker])
             cur.execute("COMMIT")
         return True
+
+    def page_token_key(self) -> tuple[bytes, int]:
+        """The key page tokens are signed with and their generation, made on first use.
+
+        Kept in the database, so a restart on the same --db file honours earlier tokens.
+        """
+        with self.write_lock, self.cursor() as cur:
+            cur.execute(_SCHEMA)
+            found = first_row(cur, _META_VALUE, [_CURSOR_SIGNING])
+            if found is None:
+                key = os.urandom(32).hex()
+                cur.execute("INSERT INTO sandbox_meta VALUES (?, ?)", [_CURSOR_SIGNING, key])
+            else:
+                key = str(found[0])
+            generation = first_row(cur, _META_VALUE, [_CURSOR_GENERATION])
+        return bytes.fromhex(key), int(generation[0]) if generation else 0
+
+    def set_page_token_generation(self, generation: int) -> None:
+        """Keep a new generation (every earlier token then answers 410)."""
+        with self.write_lock, self.cursor() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO sandbox_meta VALUES (?, ?)",
+                [_CURSOR_GENERATION, str(generation)],
+            )
 
 
 def new_id() -> str:

@@ -36,6 +36,9 @@ IMPORT_FILE_PATH = "/import/file/"  # assumed
 IMPORT_ID_FIELD = "importId"  # assumed
 IMPORT_NAME_FIELD = "importName"  # documented (request)
 IMPORT_ROWS_FIELD = "rows"  # assumed
+# The longest importName accepted: the docs give no limit; 255 characters is assumed (the
+# same constant as target-ignite's wire.MAX_IMPORT_NAME_LENGTH).
+MAX_IMPORT_NAME_LENGTH = 255  # assumed
 
 # --- Errors (assumed shape: {"error": code, "message": text}) --------------------------------
 ERROR_CODE_FIELD = "error"

@@ -103,7 +103,10 @@ async def import_file(
     def run() -> dict[str, Any]:
         config = CsvConfig.parse(fileConfig)
         stream, file_format = open_payload(
-            file.file, file.filename or "", parse_compressed_flag(compressed)
+            file.file,
+            file.filename or "",
+            parse_compressed_flag(compressed),
+            sandbox.config.max_body_bytes,
         )
         info = ImportRequestInfo(
             repository_id=dataRepositoryId,
@@ -115,7 +118,10 @@ async def import_file(
         )
         with sandbox.store.cursor() as cur:
             check_target(cur, info)  # 404 before reading a large file for nothing
-        rows = read_rows(stream, file_format, config)
+        try:
+            rows = read_rows(stream, file_format, config)
+        finally:
+            stream.close()  # a decompressed copy may be a file on disk
         return accept_import(sandbox.store, info, encode_rows(rows))
 
     return json_response(await run_in_threadpool(run), status_code=201)
