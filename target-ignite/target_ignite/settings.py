@@ -7,7 +7,9 @@ right after the SDK's own validation, before the target talks to the API.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -206,3 +208,22 @@ def check(config: Mapping[str, Any]) -> list[str]:
         if problem:
             problems.append(problem)
     return problems
+
+
+def config_file_problem(path: str) -> str | None:
+    """What keeps a --config file from being read as settings (the SDK would answer with a
+    traceback): missing, unreadable, empty, not JSON, or not a JSON object."""
+    what = f"--config file '{path}'"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{what} cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    if not text.strip():
+        return f"{what} is empty"
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return f"{what} is not JSON ({exc})"
+    if not isinstance(data, dict):
+        return f"{what} holds a JSON {type(data).__name__}, not an object"
+    return None

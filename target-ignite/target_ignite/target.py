@@ -30,6 +30,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import PurePath
 
+    import click
     from singer_sdk.singerlib.encoding.base import GenericSingerReader
     from singer_sdk.sinks import Sink
 
@@ -279,6 +280,16 @@ class TargetIgnite(Target):
         # Imports only ever append (a delete query is how rows are replaced): a load_method
         # setting would promise upsert/overwrite that the Import API does not offer.
         config_jsonschema["properties"].pop("load_method", None)
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        for path in value:
+            problem = settings.config_file_problem(path) if path != "ENV" else None
+            if problem:
+                cls.logger.error("%s", problem)
+                ctx.exit(1)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     @override
