@@ -137,7 +137,7 @@ class Load:
         """Join a stream to its repository's load; check its delete query fits that load."""
         repository = self.repository_of(stream)
         # The stream's name is known only now: its import names must fit before rows move.
-        too_long = self.import_names.length_problem(f"stream '{stream}'", stream, repository.name)
+        too_long = self.import_names.length_problem("import_name_template", stream, repository.name)
         if too_long:
             raise LoadStopped(too_long)
         delete_query = self.delete_query_of(stream)
