@@ -23,6 +23,7 @@ from tests.reliability.helpers import (
     SPEND_FIELDS,
     SPEND_SCHEMA,
     Run,
+    figure,
     plugin_env,
     record_line,
     repository_ids,
@@ -330,3 +331,92 @@ def test_repository_rejecting_a_file_with_400_stops_with_the_servers_message(
     assert f"delete query '{foreign}' belongs to repository '{other['id']}'" in error
     assert repository_ids(ignite, repository["id"]) == []
     assert run.states == []
+
+
+# -- Bad input II: nesting too deep to read, BATCH files that cannot be read ------------------
+
+
+def _deep(depth: int, opener: bytes, closer: bytes) -> bytes:
+    return opener * depth + b"1" + closer * depth
+
+
+def _batch(manifest: Any, encoding: Any = None) -> bytes:
+    message: dict[str, Any] = {"type": "BATCH", "stream": "spend", "manifest": manifest}
+    if encoding is not False:
+        message["encoding"] = encoding or {"format": "jsonl", "compression": "gzip"}
+    return json.dumps(message).encode() + b"\n"
+
+
+BAD_INPUT_II_CASES = [
+    "object nested 5,000 deep",
+    "array nested 5,000 deep",
+    "BATCH of a missing file",
+    "BATCH of a folder",
+    "BATCH of a file that is not gzip",
+    "BATCH of a file that is not parquet",
+    "BATCH without an encoding",
+    "BATCH with a manifest that is not a list",
+]
+
+
+def bad_input_ii(folder: Path) -> dict[str, tuple[bytes, list[str]]]:
+    """Lines that used to end the load with a traceback (and nothing imported); the files
+    the BATCH lines name are made in `folder`."""
+    (folder / "a-folder.jsonl.gz").mkdir(parents=True)
+    (folder / "not-gzip.jsonl.gz").write_bytes(b'{"Id": 6}\n')
+    (folder / "not-parquet.parquet").write_bytes(b"PAR1 but not really")
+    return {
+        "object nested 5,000 deep": (
+            b'{"type": "RECORD", "stream": "spend", "record": {"Id": 6, "Meta": '
+            + _deep(5000, b'{"a": ', b"}")
+            + b"}}\n",
+            ["(stream 'spend')", "objects or arrays nested too deeply to read"],
+        ),
+        "array nested 5,000 deep": (
+            b'{"type": "RECORD", "stream": "spend", "record": {"Id": 6, "Meta": '
+            + _deep(5000, b"[", b"]")
+            + b"}}\n",
+            ["(stream 'spend')", "objects or arrays nested too deeply to read"],
+        ),
+        "BATCH of a missing file": (
+            _batch([(folder / "missing.jsonl.gz").as_uri()]),
+            ["(stream 'spend')", "BATCH file 'file://", "missing.jsonl.gz' cannot be read as "
+             "jsonl: No such file or directory"],
+        ),
+        "BATCH of a folder": (
+            _batch([(folder / "a-folder.jsonl.gz").as_uri()]),
+            ["(stream 'spend')", "a-folder.jsonl.gz' cannot be read as jsonl: Is a directory"],
+        ),
+        "BATCH of a file that is not gzip": (
+            _batch([(folder / "not-gzip.jsonl.gz").as_uri()]),
+            ["(stream 'spend')", "cannot be read as jsonl: Not a gzipped file"],
+        ),
+        "BATCH of a file that is not parquet": (
+            _batch([(folder / "not-parquet.parquet").as_uri()], {"format": "parquet"}),
+            ["(stream 'spend')", "cannot be read as parquet:", "magic bytes not found"],
+        ),
+        "BATCH without an encoding": (
+            _batch([(folder / "missing.jsonl.gz").as_uri()], encoding=False),
+            ["(stream 'spend')", "a BATCH message needs a 'stream', an 'encoding' object"],
+        ),
+        "BATCH with a manifest that is not a list": (
+            _batch((folder / "missing.jsonl.gz").as_uri()),
+            ["(stream 'spend')", "'manifest' list of file URLs"],
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_INPUT_II_CASES)
+def test_bad_input_ii_stops_at_its_line_keeping_what_came_before(
+    case: str, ignite: RunningSandbox, tmp_path: Path
+) -> None:
+    cases = bad_input_ii(tmp_path / "batches")
+    assert list(cases) == BAD_INPUT_II_CASES
+    bad, reasons = cases[case]
+    repository = new_repository(ignite)
+
+    run = run_target(tmp_path, config(ignite, repository), around(bad))
+
+    error = assert_stopped_at_the_bad_line(run, ignite, repository, *reasons)
+    shown = error.rsplit("| ", 1)[-1].replace(str(tmp_path), "…")
+    figure("target bad input II", case=case, error=shown[:300])
