@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--legacy-rows", type=_positive_int, default=defaults.legacy_rows,
                        help="rows in the big deprecated data table")  # fmt: skip
     serve.add_argument(
+        "--unknown-data-types",
+        action="store_true",
+        help="also list columns of a dataType the API documents no more (GROUP_STRUCTURE), "
+        "to prove clients survive one; clients then warn about them",
+    )
+    serve.add_argument(
         "--log-level",
         default=defaults.log_level,
         choices=["critical", "error", "warning", "info", "debug"],
@@ -170,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         export_file_rows=args.export_file_rows,
         max_body_bytes=args.max_body_bytes,
         legacy_rows=args.legacy_rows,
+        unknown_data_types=args.unknown_data_types,
         log_level=args.log_level,
     )
     return serve(config)

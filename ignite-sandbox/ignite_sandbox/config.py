@@ -23,4 +23,5 @@ class SandboxConfig:
     export_file_rows: int = 250_000
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     legacy_rows: int = 25_000
+    unknown_data_types: bool = False
     log_level: str = "warning"

@@ -159,6 +159,7 @@ def sandbox_command(
     export_file_rows: int | None = None,
     max_body_bytes: int | None = None,
     legacy_rows: int | None = None,
+    unknown_data_types: bool = False,
 ) -> list[str]:
     """The `ignite-sandbox serve` argv for these options."""
     argv = [
@@ -178,6 +179,8 @@ def sandbox_command(
     for flag, value in optional.items():
         if value is not None:
             argv += [flag, str(value)]
+    if unknown_data_types:
+        argv.append("--unknown-data-types")
     return argv
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from ignite_sandbox.catalog import Table, served_tables
 from ignite_sandbox.config import SandboxConfig
 from ignite_sandbox.cursors import PageTokens
 from ignite_sandbox.faults import FaultPlan
@@ -27,6 +28,11 @@ class Sandbox:
     faults: FaultPlan
     exports: ExportManager = None  # type: ignore[assignment]  # set right after creation
     _touches: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def tables(self) -> dict[str, Table]:
+        """The export tables this sandbox serves (see --unknown-data-types)."""
+        return served_tables(unknown_data_types=self.config.unknown_data_types)
 
     def next_touch_salt(self) -> int:
         """A new salt per touch call, so successive touches pick different rows."""

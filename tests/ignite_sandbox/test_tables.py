@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from ignite_sandbox.catalog import label_keys
 
@@ -174,3 +175,13 @@ def test_label_key_algorithm_matches_the_brief() -> None:
     assert label_keys(columns) == {
         "a": "X", "b": "X (b)", "c": "X (b) #2", "d": "X (b) (d)", "e": "X (b) #2 #2", "f": "Y",
     }  # fmt: skip
+
+
+def test_the_default_sandbox_lists_documented_data_types_only(own_api: Any) -> None:
+    """`--unknown-data-types` (the tests' sandboxes) adds GROUP_STRUCTURE; without it, none."""
+    api = own_api(spend_rows=20, unknown_data_types=False)
+    tables = _tables(api)
+    types = {c["dataType"] for t in tables.values() for c in t["columns"]}
+    assert types == SCALAR_TYPES | {"STRING_ARRAY"}
+    assert "cost_center_path" not in api.all_rows("spend", {"pageSize": 5})[0]
+    assert api.rows("spend", {"fields": ["cost_center_path"]}).status_code == 400

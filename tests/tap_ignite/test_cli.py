@@ -157,3 +157,15 @@ def test_unreachable_api_is_one_error_line(tmp_path: Path) -> None:
     assert len(run.error_lines) == 1, run.stderr
     assert "Could not reach the Ignite API" in run.error_lines[0]
     assert "Retrying /tables/" in run.stderr
+
+
+@pytest.mark.parametrize("unknown_data_types", [False, True])
+def test_the_default_sandbox_makes_the_tap_warn_about_no_data_type(
+    tmp_path: Path, sandbox_factory: Any, unknown_data_types: bool
+) -> None:
+    """The README's sandbox serves documented dataTypes only; the tests' adds GROUP_STRUCTURE."""
+    server = sandbox_factory(spend_rows=20, unknown_data_types=unknown_data_types)
+    run = run_cli(tmp_path, tap_config(server), "--discover")
+    assert run.returncode == 0, run.stderr
+    assert ("unknown dataType 'GROUP_STRUCTURE'" in run.stderr) is unknown_data_types
+    assert ("WARNING" in run.stderr.upper()) is unknown_data_types

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ignite_sandbox import wire
 from ignite_sandbox.auth import require_token
-from ignite_sandbox.catalog import TABLES, Table
+from ignite_sandbox.catalog import Table
 from ignite_sandbox.errors import not_found
 from ignite_sandbox.exports import FORMATS
 from ignite_sandbox.jsonbody import json_response, raw_json_response, read_json, validate
@@ -24,18 +24,18 @@ router = APIRouter(dependencies=[Depends(require_token)], tags=["Export API"])
 downloads = APIRouter(tags=["Export API"])
 
 
-def table_or_404(entity: str) -> Table:
+def table_or_404(request: Request, entity: str) -> Table:
     """The export table with this id, or 404."""
-    table = TABLES.get(entity)
+    table = sandbox_of(request).tables.get(entity)
     if table is None:
         raise not_found(f"unknown table '{entity}'; GET {wire.TABLES_PATH} lists the tables")
     return table
 
 
 @router.get(wire.TABLES_PATH, summary="List available export tables and columns")
-def list_tables() -> list[dict[str, Any]]:
+def list_tables(request: Request) -> list[dict[str, Any]]:
     """Every export table with its columns, dataTypes, supported operators and orderBy."""
-    return [t.describe() for t in TABLES.values()]
+    return [t.describe() for t in sandbox_of(request).tables.values()]
 
 
 @router.post(
@@ -46,7 +46,7 @@ def list_tables() -> list[dict[str, Any]]:
 )
 async def fetch_rows(entity: str, request: Request) -> Response:
     """A page of rows: projection, filters, keyBy and an opaque nextPageToken."""
-    table = table_or_404(entity)
+    table = table_or_404(request, entity)
     body = validate(RowsRequest, await read_json(request, default={}))
     sandbox = sandbox_of(request)
 
@@ -66,7 +66,7 @@ async def fetch_rows(entity: str, request: Request) -> Response:
 )
 async def start_export(entity: str, request: Request) -> Response:
     """Queue an export of the selected fields and filtered rows as json or parquet files."""
-    table = table_or_404(entity)
+    table = table_or_404(request, entity)
     body = validate(ExportRequest, await read_json(request, default={}))
     exports = sandbox_of(request).exports
     job = await run_in_threadpool(exports.create, table, body)
