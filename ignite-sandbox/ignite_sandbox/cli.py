@@ -50,7 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="seed the data and serve both APIs on one port")
     defaults = SandboxConfig()
     serve.add_argument("--host", default=defaults.host)
-    serve.add_argument("--port", type=_port, default=defaults.port, help="0 picks a free port")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=os.environ.get("IGNITE_SANDBOX_PORT", defaults.port),
+        help="0 picks a free port (default: $IGNITE_SANDBOX_PORT or %(default)s)",
+    )
     serve.add_argument(
         "--token",
         default=os.environ.get("IGNITE_SANDBOX_TOKEN", defaults.token),

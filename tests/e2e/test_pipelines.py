@@ -19,6 +19,7 @@ import pytest
 import requests
 from ignite_sandbox.launcher import RunningSandbox
 
+from scripts.postgres_demo import invoices, seed_invoices
 from tests.e2e.conftest import MeltanoProject, pg_connect, point_at
 
 pytestmark = pytest.mark.slow
@@ -169,37 +170,10 @@ def test_ignite_to_postgres(
         assert as_list(tags[row_id]) == row["tags"], row_id
 
 
-ERP_INVOICES = """
-create schema erp;
-create table erp.invoices (
-    invoice_id text primary key,
-    period text not null,
-    supplier_name text,
-    amount numeric(20, 2),
-    currency text,
-    invoice_date date,
-    description text
-);
-"""
-
-
-def seed_invoices(database: str, period: str, count: int, start: int) -> list[tuple[Any, ...]]:
-    rows = [
-        (
-            f"INV-{period}-{i:05d}",
-            period,
-            f'Leverandør {i % 17} "Nord"; AS',
-            Decimal(f"{(i * 7919) % 10**7}.{i % 100:02d}") + (10**15 if i % 50 == 0 else 0),
-            "NOK" if i % 3 else "EUR",
-            f"{period}-{(i % 28) + 1:02d}",
-            f"line {i}, with comma\nand newline",
-        )
-        for i in range(start, start + count)
-    ]
-    with pg_connect(database) as con:
-        con.cursor().executemany(
-            "insert into erp.invoices values (%s, %s, %s, %s, %s, %s, %s)", rows
-        )
+def seed_march(database: str) -> list[tuple[Any, ...]]:
+    """erp.invoices as `./dev postgres` makes it, with 1200 rows of March."""
+    rows = invoices("2026-03", 1200)
+    assert seed_invoices(database, rows) == len(rows)
     return rows
 
 
@@ -210,9 +184,7 @@ def test_postgres_to_ignite_with_delete_query(
 ) -> None:
     sandbox = sandbox_factory(spend_rows=200)
     point_at(meltano_project, sandbox)
-    with pg_connect(pg_database) as con:
-        con.execute(ERP_INVOICES)
-    march = seed_invoices(pg_database, "2026-03", 1200, start=0)
+    march = seed_march(pg_database)
 
     fields = ["invoice_id", "period", "supplier_name", "amount", "currency", "invoice_date",
               "description"]  # fmt: skip
