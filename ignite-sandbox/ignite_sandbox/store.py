@@ -30,6 +30,21 @@ SEEDED_REPOSITORIES = [
         "ExampleRepository2",
         ["AccountName", "AccountCode", "AccountDescription"],
     ),
+    # Not from the vendor docs: where the README's postgres-to-ignite job loads erp.invoices
+    # (`./dev postgres` makes that table), named in meltano.yml.
+    (
+        "3f1c2b7e-6a1d-4e0b-9a55-0c1d2e3f4a53",
+        "ERP invoices",
+        [
+            "invoice_id",
+            "period",
+            "supplier_name",
+            "amount",
+            "currency",
+            "invoice_date",
+            "description",
+        ],
+    ),
 ]
 
 _SCHEMA = """

@@ -15,7 +15,7 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_ignite import input_files, legacy, mode_settings, settings
+from tap_ignite import hints, input_files, legacy, mode_settings, settings
 from tap_ignite.bookmarks import bookmark_errors
 from tap_ignite.client import IgniteStream, TableListing
 from tap_ignite.columns import parse_tables
@@ -47,10 +47,13 @@ class TapIgnite(Tap):
     dynamic_catalog = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Discover now (if setting up the mapper has not already): settings that depend on
-        # the tables' columns are then checked before any row is requested, in every mode.
-        _ = self.streams
+        try:
+            super().__init__(*args, **kwargs)
+            # Discover now (if setting up the mapper has not already): settings that depend on
+            # the tables' columns are then checked before any row is requested, in every mode.
+            _ = self.streams
+        except ConfigValidationError as exc:
+            raise hints.with_env_hints(exc) from None
         # The state was loaded by now: its bookmarks are checked before any table is read.
         errors = bookmark_errors(self.state, self.ignite_streams())
         if errors:
@@ -125,7 +128,7 @@ def reported_errors(tap: type[Tap], ctx: click.Context | None = None) -> Iterato
             tap.logger.error("Invalid settings: %s", error)
         _exit(ctx)
     except requests.RequestException as exc:
-        tap.logger.error("Could not reach the Ignite API (%s): %s", type(exc).__name__, exc)
+        tap.logger.error("%s", hints.unreachable(exc))
         _exit(ctx)
     except REPORTED_ERRORS as exc:
         tap.logger.error("%s", exc)

@@ -12,7 +12,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import settings
+from target_ignite import hints, settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.import_names import ImportNames
@@ -68,13 +68,16 @@ class TargetIgnite(Target):
         setup_mapper: bool = True,
         message_reader: GenericSingerReader | None = None,
     ) -> None:
-        super().__init__(
-            config=config,
-            parse_env_config=parse_env_config,
-            validate_config=validate_config,
-            setup_mapper=setup_mapper,
-            message_reader=message_reader,
-        )
+        try:
+            super().__init__(
+                config=config,
+                parse_env_config=parse_env_config,
+                validate_config=validate_config,
+                setup_mapper=setup_mapper,
+                message_reader=message_reader,
+            )
+        except ConfigValidationError as exc:
+            raise hints.with_env_hints(exc) from None
         problems = settings.check(self.config)
         if problems:
             msg = "target-ignite settings are not valid"
@@ -115,7 +118,7 @@ class TargetIgnite(Target):
                 msg = f"could not list repositories at {self.client.api_url}: {exc}"
             raise ConfigValidationError(msg, errors=[msg]) from None
         except ImportFailed as exc:
-            msg = f"could not reach {self.client.api_url}: {exc}"
+            msg = hints.unreachable(self.client.api_url, str(exc))
             raise ConfigValidationError(msg, errors=[msg]) from None
         references = {"repository_id": self.config.get("repository_id")}
         for stream, reference in (self.config.get("stream_repositories") or {}).items():

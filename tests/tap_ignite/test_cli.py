@@ -155,8 +155,35 @@ def test_unreachable_api_is_one_error_line(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert len(run.error_lines) == 1, run.stderr
-    assert "Could not reach the Ignite API" in run.error_lines[0]
+    (error,) = run.error_lines
+    # Where it tried, which setting (and variable) holds that URL, what to check: before the
+    # library's own text.
+    assert f"Could not reach the Ignite API at http://127.0.0.1:{port}/tables/: " in error
+    assert error.index("api_url setting (TAP_IGNITE_API_URL)") < error.index("ConnectionError: ")
+    assert "that the server is up" in error
     assert "Retrying /tables/" in run.stderr
+
+
+def test_unreachable_api_url_with_credentials_shows_none(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {"api_token": "tok", "api_url": f"http://ann:hunter2@127.0.0.1:{port}",
+              "max_retries": 0}  # fmt: skip
+    run = run_cli(tmp_path, config)
+    assert run.returncode == 1
+    assert f"Could not reach the Ignite API at http://127.0.0.1:{port}/tables/" in run.stderr
+    assert "hunter2" not in run.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("--discover",)])
+def test_a_missing_token_names_the_variable_that_sets_it(tmp_path: Path, args: tuple) -> None:
+    run = run_cli(tmp_path, {"api_url": "http://127.0.0.1:9"}, *args)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    (error,) = run.error_lines
+    assert "api_token is not set: set the TAP_IGNITE_API_TOKEN environment variable" in error
+    assert "is a required property" not in run.stderr
 
 
 @pytest.mark.parametrize("unknown_data_types", [False, True])

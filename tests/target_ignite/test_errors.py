@@ -6,6 +6,8 @@ accepted before the problem is imported, and STATE never claims more than that.
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tests.target_ignite.helpers import DATA, config_for, imports_of, rows_exact, run_target
@@ -213,3 +215,33 @@ def test_batch_max_bytes_above_190_mib_is_refused(ignite, tmp_path):
     assert "Traceback" not in run.stderr
     assert "batch_max_bytes" in run.stderr
     assert "199229440" in run.stderr
+
+
+def test_a_missing_token_names_the_variable_that_sets_it(ignite, tmp_path):
+    config = config_for(ignite)
+    del config["api_token"]
+    run = run_target(config, DATA / "delete_query_march_25_rows.singer", tmp_path)
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "is a required property" not in run.stderr
+    assert (
+        "api_token is not set: set the TARGET_IGNITE_API_TOKEN environment variable"
+        in (run.error_lines[0])
+    )
+
+
+def test_unreachable_api_says_which_setting_holds_the_url_and_what_to_check(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {"api_url": f"http://ann:hunter2@127.0.0.1:{port}", "api_token": "tok",
+              "max_retries": 0}  # fmt: skip
+    run = run_target(config, DATA / "delete_query_march_25_rows.singer", tmp_path)
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    (error,) = [line for line in run.error_lines if "target-ignite" in line]
+    assert f"Could not reach the Ignite API at http://127.0.0.1:{port}: " in error
+    assert error.index("api_url setting (TARGET_IGNITE_API_URL)") < error.index("connection failed")
+    assert "hunter2" not in error
