@@ -22,7 +22,7 @@ def _terminate_unless_exited(process: asyncio.subprocess.Process) -> None:
 
 
 def main() -> None:
-    asyncio.subprocess.Process.terminate = _terminate_unless_exited  # type: ignore[method-assign]
+    asyncio.subprocess.Process.terminate = _terminate_unless_exited  # type: ignore[method-assign, assignment]
     from meltano.cli import main as meltano_main  # noqa: PLC0415 - after the fix is in place
 
     meltano_main()
