@@ -30,7 +30,7 @@ def test_definition_has_hub_fields_and_meltano_reads_it(plugin: Plugin) -> None:
     settings = {s["name"]: s for s in definition["settings"]}
     assert list(settings) == list(schema["properties"])
     for name, setting in settings.items():
-        assert SETTING_FIELDS <= set(setting), name
+        assert set(setting) >= SETTING_FIELDS, name
         assert setting["description"], name
         assert setting.get("sensitive", False) is bool(schema["properties"][name].get("secret"))
     assert settings["api_token"]["sensitive"] is True
