@@ -40,7 +40,7 @@ def test_definition_has_hub_fields_and_meltano_reads_it(plugin: Plugin) -> None:
         {"plugin_type": PluginType.from_cli_argument(plugin.plugin_type), **definition}
     )
     parsed.extras.clear()
-    added = parsed.canonical()
+    added: dict[str, Any] = parsed.canonical()  # type: ignore[assignment]
     assert added["name"] == plugin.name
     assert added["pip_url"] == plugin.name
     assert added["namespace"] == plugin.name.replace("-", "_")
