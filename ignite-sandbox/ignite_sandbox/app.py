@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 from fastapi import FastAPI
 
 from ignite_sandbox.error_handlers import ContainUnexpectedErrors, install_error_handlers
@@ -16,7 +18,7 @@ def create_api(sandbox: Sandbox) -> FastAPI:
     """The FastAPI app with every route and our error shape."""
     api = FastAPI(
         title="Ignite Procurement sandbox",
-        version="0.1.0",
+        version=importlib.metadata.version("ignite-sandbox"),  # pyproject.toml keeps it
         description=(
             "A local implementation of Ignite Procurement's Export API 2.0.0 and Import API "
             "over seeded procurement data, for tests and demos."
