@@ -12,14 +12,14 @@ A project adds a plugin from such a file with `meltano add extractor tap-ignite 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from scripts.readme_tables import about_output
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANT = "ignite-procurement"  # the maintainer's name, as Meltano Hub names variants
@@ -51,15 +51,7 @@ PLUGINS = (Plugin("tap-ignite", "extractors"), Plugin("target-ignite", "loaders"
 
 def about(plugin: Plugin) -> dict[str, Any]:
     """What `PLUGIN --about --format=json` prints, from this environment's install."""
-    executable = Path(sys.executable).parent / plugin.name
-    result = subprocess.run(
-        [str(executable), "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    printed: dict[str, Any] = json.loads(result.stdout)
+    printed: dict[str, Any] = json.loads(about_output(plugin.name, "json"))
     return printed
 
 

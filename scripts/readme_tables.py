@@ -17,17 +17,22 @@ README = ROOT / "README.md"
 PLUGINS = ("tap-ignite", "target-ignite")
 
 
-def about_markdown(plugin: str) -> str:
-    """What `PLUGIN --about --format=markdown` prints, from this environment's install."""
+def about_output(plugin: str, output_format: str) -> str:
+    """What `PLUGIN --about --format=FORMAT` prints, from this environment's install."""
     executable = Path(sys.executable).parent / plugin
     result = subprocess.run(
-        [str(executable), "--about", "--format=markdown"],
+        [str(executable), "--about", f"--format={output_format}"],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
     return result.stdout.strip()
+
+
+def about_markdown(plugin: str) -> str:
+    """What `PLUGIN --about --format=markdown` prints."""
+    return about_output(plugin, "markdown")
 
 
 def block_pattern(plugin: str) -> re.Pattern[str]:
