@@ -201,6 +201,11 @@ def check(config: Mapping[str, Any]) -> list[str]:
         )
     if not token.strip():
         problems.append("api_token is empty")
+    if config.get("flattening_max_key_length") is not None:
+        problems.append(
+            "flattening_max_key_length is not a target-ignite setting: column names are sent "
+            "as long as they are, never shortened (remove the setting)"
+        )
     for problem in (
         _check_url(str(config.get("api_url") or "")),
         template_problem(str(config.get("import_name_template") or "")),

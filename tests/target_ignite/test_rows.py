@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 from decimal import Decimal
 
 import jsonschema
@@ -61,12 +62,17 @@ def test_cells_are_flat_and_exact():
             "empty": {},
         }
     )
+    # Arrays and objects: the one JSON text of every route, the SDK's (what its flattening
+    # writes): non-ASCII escaped, a Decimal as str() writes it (same digits and exponent).
     assert row == {
         "posted": "2026-03-01T12:00:00Z",
         "day": "2026-03-01",
-        "lines": '[{"amount":0.0000001,"note":"Ærø"}]',
+        "lines": '[{"amount":1E-7,"note":"\\u00c6r\\u00f8"}]',
         "empty": "{}",
     }
+    assert json.loads(row["lines"], parse_float=Decimal) == [
+        {"amount": Decimal("0.0000001"), "note": "Ærø"}
+    ]
     assert NdjsonRows().encode({"a": Decimal("1.10"), "b": None}) == b'{"a":1.10,"b":null}\n'
 
 
@@ -78,11 +84,15 @@ def test_csv_rows_quote_what_needs_quoting():
 
 
 def _csv_writer_line(columns, row):
-    """The row as csv.writer writes it with CsvRows's dialect (what CsvRows once did)."""
+    """The row as csv.writer writes it with CsvRows's dialect: comma, double quotes, every cell
+    with a CR or a LF quoted (csv.writer does so when its line end is "\r\n"; with "\n" it
+    leaves a CR bare, which a reader takes for the end of the line), lines ended by "\n"."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\n")
+    writer = csv.writer(
+        buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\r\n"
+    )
     writer.writerow([csv_cell(row.get(column)) for column in columns])
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()[:-2].encode("utf-8") + b"\n"
 
 
 class Text(str):
