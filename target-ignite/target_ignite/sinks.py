@@ -130,7 +130,8 @@ class IgniteSink(BatchSink):
 
     def take(self, record: dict, message: dict) -> None:
         """The SDK's steps for one record after its stream map (as in its target's
-        `_process_record_message`, but for the record counter), up to `process_record`."""
+        `_process_record_message`, but for the record counter), up to `process_record`.
+        Its check for key properties is `preprocess_record`'s here."""
         context = self._get_context(record)
         if self.include_sdc_metadata_properties:
             self._add_sdc_metadata_to_record(record, message, context)
@@ -138,7 +139,6 @@ class IgniteSink(BatchSink):
             self._remove_sdc_metadata_from_record(record)
         self._validate_and_parse(record)
         record = self.preprocess_record(record, context)
-        self._singer_validate_message(record)
         self.tally_record_read()
         self.process_record(record, context)
         self._after_process_record(context)
