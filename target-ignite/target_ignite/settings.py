@@ -91,7 +91,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "`json`: rows in the JSON body of `POST /import/`; `ndjson`: a gzip-compressed "
             "`.ndjson` file upload; `csv`: a gzip-compressed `.csv` file upload (comma, "
-            "double quotes, UTF-8) whose columns are the stream's schema properties."
+            "double quotes, UTF-8) whose columns are the stream's schema properties, then the "
+            "fields its records brought beyond them. Every format carries the same rows."
         ),
     ),
     th.Property(
