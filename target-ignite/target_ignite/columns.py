@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import typing as t
 
-from target_ignite.rows import decimal_number, flat_value
+from target_ignite.rows import CELL_TYPES, decimal_number, flat_row, flat_value
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,9 +25,6 @@ if t.TYPE_CHECKING:
     from target_ignite.fields import FieldCheck
 
 SINGER_DECIMAL = "x-singer.decimal"
-
-# Values that are cells as they are (exact types: a str or int subclass goes to flat_value).
-_CELL_TYPES = frozenset({str, int, bool, type(None)})
 
 
 def is_singer_decimal(subschema: object) -> bool:
@@ -52,14 +49,22 @@ class RowShape:
 
     def row(self, record: Mapping[str, t.Any]) -> dict[str, t.Any]:
         """The record as one flat row of cells (see the module's docstring)."""
-        cell_types = _CELL_TYPES
-        get = record.get
-        row = {
-            column: value if type(value := get(column)) in cell_types else flat_value(value, column)
-            for column in self.columns
-        }
-        if not record.keys() <= self._declared:
-            self._add_extras(record, row)
+        cell_types = CELL_TYPES
+        if tuple(record) == self.columns:  # every column, in schema order: what taps send
+            row = {
+                column: value if type(value) in cell_types else flat_value(value, column)
+                for column, value in record.items()
+            }
+        else:
+            get = record.get
+            row = {
+                column: value
+                if type(value := get(column)) in cell_types
+                else flat_value(value, column)
+                for column in self.columns
+            }
+            if not record.keys() <= self._declared:
+                self._add_extras(record, row)
         for column in self._decimals:
             value = row[column]
             if type(value) is str:
@@ -67,13 +72,11 @@ class RowShape:
         return row
 
     def _add_extras(self, record: Mapping[str, t.Any], row: dict[str, t.Any]) -> None:
-        extras = {
-            str(key): value
-            for key, value in record.items()
-            if key not in self._declared and value is not None
-        }
-        for name in self._fields.sent(list(extras)):
-            row[name] = flat_value(extras[name], name)
+        extras = flat_row(
+            {key: value for key, value in record.items() if key not in self._declared}
+        )
+        for name in self._fields.sent([name for name, cell in extras.items() if cell is not None]):
+            row[name] = extras[name]
             if name not in self._extras_seen:
                 self._extras_seen.add(name)
                 self.extras.append(name)

@@ -110,12 +110,12 @@ def flat_value(value: Any, field: str) -> Any:
 
 
 # Values that are cells as they are (exact types: a str or int subclass goes to flat_value).
-_CELL_TYPES = frozenset({str, int, bool, type(None)})
+CELL_TYPES = frozenset({str, int, bool, type(None)})
 
 
 def flat_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record as a flat row of cells."""
-    cell_types = _CELL_TYPES
+    cell_types = CELL_TYPES
     return {
         key if type(key) is str else str(key): value
         if type(value) in cell_types
