@@ -317,7 +317,7 @@ def test_activate_version_says_what_the_delete_query_does(ignite, new_repository
 
     run = run_target(
         config_for(ignite, repository_id=repository["id"], delete_query_id=query),
-        DATA / "activate_version_without_delete_query.singer",
+        DATA / "activate_version_says_what_happens_to_removed_rows.singer",
         tmp_path,
     )
 

@@ -9,7 +9,8 @@ holds `rows` (as json and ndjson imports give them) and optionally:
 - `fields`: the repository's fields (default: every column of `rows`);
 - `config`: settings beyond `unknown_fields: error` (the README's recommendation);
 - `error`: the one ERROR line the load stops with (exit code 1), after importing `rows`;
-- `log`: texts that the target's log has exactly once each.
+- `log`: texts that the target's log has exactly once each;
+- `absent`: texts that the target's log does not have.
 
 Then the same input goes in again as BATCH messages (each run of RECORD messages in a
 gzip JSONL file, as the SDK's batcher writes it), into the same repository: the imports must
@@ -70,6 +71,7 @@ class Expected:
         self.config: dict[str, t.Any] = spec.get("config") or {}
         self.error: str | None = spec.get("error")
         self.log: list[str] = spec.get("log") or []
+        self.absent: list[str] = spec.get("absent") or []
 
     def rows_for(self, import_format: str) -> list[dict[str, t.Any]]:
         return self.csv_rows if import_format == "csv" else self.rows
@@ -109,6 +111,8 @@ def test_scenario_rows_are_exact_and_batch_sends_the_same_bytes(
     assert rows == expected.rows_for(import_format)
     for text in expected.log:
         assert run.stderr.count(text) == 1, text
+    for text in expected.absent:
+        assert text not in run.stderr
     if expected.error:
         return
 
