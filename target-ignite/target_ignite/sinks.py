@@ -131,7 +131,9 @@ class IgniteSink(BatchSink):
     def take(self, record: dict, message: dict) -> None:
         """The SDK's steps for one record after its stream map (as in its target's
         `_process_record_message`, but for the record counter), up to `process_record`.
-        Its check for key properties is `preprocess_record`'s here."""
+        Its check for key properties is `preprocess_record`'s here. singer-sdk is pinned
+        <0.55: these are its private steps, called in its order, for the target's fast path
+        and for BATCH files' records, which must become the rows a RECORD message gives."""
         context = self._get_context(record)
         if self.include_sdc_metadata_properties:
             self._add_sdc_metadata_to_record(record, message, context)
