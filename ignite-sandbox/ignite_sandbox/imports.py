@@ -2,14 +2,17 @@
 
 Rows are kept as JSON texts written with exact decimals, so a value sent as
 12345678901234567.89 reads back from `/_sandbox/repositories/{id}/rows` with the same digits.
+Each import also keeps the SHA-256 of what it carried (the JSON body, or the uploaded file as
+sent), so a test can tell whether two loads sent the very same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 import pyarrow as pa
@@ -34,6 +37,18 @@ class ImportRequestInfo:
     kind: str  # "json" | "file"
     format: str  # "json" | "csv" | "ndjson" | "xlsx"
     bytes: int
+    payload_sha256: str  # of the JSON body, or of the uploaded file as sent
+
+
+def sha256_of(payload: bytes | IO[bytes]) -> str:
+    """The hex SHA-256 of a body, or of a file read to its end (and rewound)."""
+    if isinstance(payload, bytes):
+        return hashlib.sha256(payload).hexdigest()
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: payload.read(1 << 20), b""):
+        digest.update(chunk)
+    payload.seek(0)
+    return digest.hexdigest()
 
 
 def flat_row_check(rows: Iterable[Any]) -> Iterable[dict[str, Any]]:
@@ -91,11 +106,12 @@ def accept_import(store: Store, info: ImportRequestInfo, row_texts: list[str]) -
             _insert_rows(cur, info.repository_id, import_id, row_texts)
             seq = first_row(cur, "SELECT coalesce(max(seq), 0) + 1 FROM imports")
             cur.execute(
-                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     seq[0] if seq else 1, import_id, info.repository_id, name,
                     info.delete_query_id, len(row_texts), deleted, info.kind, info.format,
                     info.bytes, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    info.payload_sha256,
                 ],
             )  # fmt: skip
             cur.execute("COMMIT")
@@ -162,10 +178,10 @@ def list_imports(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every accepted import, oldest first."""
     result = cur.execute(
         "SELECT import_id, repository_id, import_name, delete_query_id, rows, kind, format, "
-        "deleted_rows, bytes, created_at FROM imports ORDER BY seq"
+        "deleted_rows, bytes, created_at, payload_sha256 FROM imports ORDER BY seq"
     ).fetchall()
     keys = (
         "importId", "dataRepositoryId", "importName", "deleteQueryId", "rows", "kind", "format",
-        "deletedRows", "bytes", "createdAt",
+        "deletedRows", "bytes", "createdAt", "payloadSha256",
     )  # fmt: skip
     return [dict(zip(keys, row, strict=True)) for row in result]

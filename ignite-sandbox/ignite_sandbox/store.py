@@ -58,8 +58,10 @@ CREATE TABLE IF NOT EXISTS repository_rows (
 CREATE TABLE IF NOT EXISTS imports (
     seq BIGINT, import_id VARCHAR, repository_id VARCHAR, import_name VARCHAR,
     delete_query_id VARCHAR, rows BIGINT, deleted_rows BIGINT, kind VARCHAR, format VARCHAR,
-    bytes BIGINT, created_at VARCHAR
+    bytes BIGINT, created_at VARCHAR, payload_sha256 VARCHAR
 );
+-- A --db file made before imports kept their payload's digest.
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS payload_sha256 VARCHAR;
 CREATE TABLE IF NOT EXISTS delete_queries (
     id VARCHAR PRIMARY KEY, repository_id VARCHAR NOT NULL, filters_json VARCHAR NOT NULL
 );

@@ -14,13 +14,15 @@ class Batch:
     """Encoded rows for one import.
 
     `capacity` is what the rows may take: `batch_max_bytes` minus what the import adds
-    around them (the JSON envelope, or the CSV header line).
+    around them (the JSON envelope, or the CSV header line). `header` goes before the rows
+    of a file (a CSV file's columns, as they were when the batch began).
     """
 
     number: int
     import_name: str
     capacity: int
     separator: bytes
+    header: bytes = b""
     rows: int = 0
     content: bytearray = field(default_factory=bytearray)
 

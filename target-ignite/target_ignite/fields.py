@@ -1,15 +1,14 @@
 """`unknown_fields`: what happens to fields the repository does not have.
 
 Checked against the stream's schema when its SCHEMA arrives (after stream maps and
-flattening), so `error` stops the load before any of its rows move; then per row, for
-fields a record carries beyond its schema.
+flattening), so `error` stops the load before any of its rows move; then for fields a
+record carries beyond its schema (see columns.py), the same in every import format.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 from target_ignite.client import Repository
 from target_ignite.errors import UnknownFields
@@ -60,12 +59,14 @@ class FieldCheck:
         else:
             self.logger.warning("%s; sending them anyway (unknown_fields: warn)", where)
 
-    def apply(self, row: dict[str, Any]) -> dict[str, Any]:
-        """The row as the repository should get it."""
-        if not self.active or row.keys() <= self.known:
-            return row
-        extra = row.keys() - self.known
-        self._report(sorted(extra), "a record has")
+    def sent(self, extras: list[str]) -> list[str]:
+        """Which of a record's fields beyond its schema are sent (reporting unknown ones)."""
+        if not self.active:
+            return extras
+        unknown = [name for name in extras if name not in self.known]
+        if not unknown:
+            return extras
+        self._report(sorted(unknown), "a record has")
         if self.mode == DROP:
-            return {k: v for k, v in row.items() if k in self.known}
-        return row
+            return [name for name in extras if name in self.known]
+        return extras

@@ -112,6 +112,7 @@ class Load:
         self.import_names = ImportNames(import_name_template, started_at)
         self._repositories: dict[str, RepositoryLoad] = {}
         self._batch_numbers: dict[str, int] = {}
+        self._activate_version_streams: set[str] = set()
         self._lock = threading.Lock()
 
     def repository_of(self, stream: str) -> Repository:
@@ -165,6 +166,13 @@ class Load:
             load.delete_query_id = delete_query
             load.delete_query_streams.add(stream)
             return load
+
+    def first_activate_version(self, stream: str) -> bool:
+        """Whether this is the load's first ACTIVATE_VERSION of a stream."""
+        with self._lock:
+            first = stream not in self._activate_version_streams
+            self._activate_version_streams.add(stream)
+            return first
 
     def next_batch_number(self, stream: str) -> int:
         """1, 2, 3... per stream, across the stream's sinks."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
+import math
 import typing as t
 
 import msgspec
@@ -19,7 +20,8 @@ from singer_sdk.helpers._flattening import DEFAULT_MAX_KEY_LENGTH
 from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.singerlib.json import serialize_json
 
-from target_ignite.rows import iso_text
+from target_ignite.errors import BadRecord
+from target_ignite.rows import NO_JSON_FORM, iso_text
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,6 +93,35 @@ class Flattening:
             msg = "the identity stream map filtered a record out"
             raise AssertionError(msg)
         return transformed
+
+
+# Types the Singer reader gives a value: a BATCH record's values of these stay as they are.
+_AS_READ = frozenset({str, int, bool, decimal.Decimal, type(None)})
+
+
+def _as_read(value: t.Any, field: str) -> t.Any:
+    if type(value) in _AS_READ:
+        return value
+    if type(value) is float:
+        if not math.isfinite(value):
+            msg = f"field '{field}': {value} is not a finite number ({NO_JSON_FORM})"
+            raise BadRecord(msg)
+        return decimal.Decimal(repr(value))  # its shortest text, read as the reader reads it
+    if isinstance(value, dict):
+        return {key: _as_read(item, field) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_read(item, field) for item in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()  # as the SDK's writer, `T` between a date and its time
+    return str(value)
+
+
+def as_read(record: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A BATCH file's record as the reader decodes the same record's RECORD line, whichever
+    JSON writer the tap used: numbers with a fraction as Decimals (a parquet double as the
+    Decimal of its shortest text), dates and timestamps as the ISO text the SDK's writer
+    makes of them. A NaN or infinite number stops the load, as it does in a RECORD line."""
+    return {key: _as_read(value, key) for key, value in record.items()}
 
 
 def _same_date(value: str) -> bool:

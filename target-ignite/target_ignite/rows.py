@@ -2,7 +2,9 @@
 
 The SDK's flattening (on by default here) has already turned nested objects into
 `parent__child` columns; what is left is made flat and exact:
-- objects and arrays become JSON strings (the Import API takes flat rows only);
+- objects and arrays become JSON text, in the one form every route writes: the SDK's JSON
+  (compact, non-ASCII escaped as `\\uXXXX`, Decimals as `str()` writes them), which is also
+  what its flattening writes for arrays and for objects deeper than `flattening_max_depth`;
 - dates, times and timestamps become ISO 8601 strings (UTC as `Z`);
 - Decimal numbers keep every digit: they are written from the Decimal itself, never a float,
   in positional notation unless they came with a positive exponent;
@@ -16,10 +18,12 @@ import datetime
 import decimal
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import msgspec
+from singer_sdk.singerlib.json import serialize_json
 
 from target_ignite import wire
 from target_ignite.errors import BadRecord
@@ -46,29 +50,42 @@ def iso_text(value: datetime.date | datetime.time) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _json_ready(value: Any, field: str) -> Any:
-    """A value msgspec encodes exactly: Decimals become raw JSON numbers."""
-    if isinstance(value, decimal.Decimal):
-        try:
-            return msgspec.Raw(decimal_text(value).encode())
-        except BadRecord as exc:
-            msg = f"field '{field}': {exc}"
-            raise BadRecord(msg) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        msg = (
-            f"field '{field}': {value} is not a finite number (NaN and Infinity have no JSON form)"
-        )
-        raise BadRecord(msg)
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v, field) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v, field) for v in value]
-    if isinstance(value, datetime.date | datetime.time):
-        return iso_text(value)
-    return value
+def _check_finite(value: Any, field: str) -> None:
+    """Stop at a NaN or infinite number anywhere inside a nested value."""
+    if isinstance(value, decimal.Decimal | float):
+        finite = value.is_finite() if isinstance(value, decimal.Decimal) else math.isfinite(value)
+        if not finite:
+            msg = f"field '{field}': {value} is not a finite number ({NO_JSON_FORM})"
+            raise BadRecord(msg)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _check_finite(item, field)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_finite(item, field)
+
+
+def json_text(value: Mapping[str, Any] | list[Any] | tuple[Any, ...], field: str) -> str:
+    """An object or array as the one JSON text every route sends: the SDK's `serialize_json`
+    (what its flattening writes), so a RECORD and a BATCH file give the same cell."""
+    _check_finite(value, field)
+    return serialize_json(value)
 
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
+
+# What `x-singer.decimal` strings may look like: a number as JSON or CSV can carry it once
+# read as a Decimal (no NaN, Infinity, spaces or underscores, which Decimal() would take).
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def decimal_number(text: str, field: str) -> decimal.Decimal:
+    """An `x-singer.decimal` string as the number it spells, every digit kept."""
+    if not _DECIMAL_TEXT.fullmatch(text):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        msg = f"field '{field}': {shown!r} is not a decimal number (format x-singer.decimal)"
+        raise BadRecord(msg)
+    return decimal.Decimal(text)
 
 
 def flat_value(value: Any, field: str) -> Any:
@@ -88,17 +105,17 @@ def flat_value(value: Any, field: str) -> Any:
     if isinstance(value, datetime.date | datetime.time):
         return iso_text(value)
     if isinstance(value, Mapping | list | tuple):
-        return _encoder.encode(_json_ready(value, field)).decode()
+        return json_text(value, field)
     return str(value)
 
 
 # Values that are cells as they are (exact types: a str or int subclass goes to flat_value).
-_CELL_TYPES = frozenset({str, int, bool, type(None)})
+CELL_TYPES = frozenset({str, int, bool, type(None)})
 
 
 def flat_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record as a flat row of cells."""
-    cell_types = _CELL_TYPES
+    cell_types = CELL_TYPES
     return {
         key if type(key) is str else str(key): value
         if type(value) in cell_types
@@ -187,9 +204,10 @@ def _empty(value: None) -> str:
 
 
 def _csv_quoted(text: str) -> str:
-    """A cell as `csv.writer` writes it with `CsvRows`'s dialect: quoted when it holds the
-    delimiter, the quote or the line terminator, its quotes doubled."""
-    if "," in text or '"' in text or "\n" in text:
+    """A cell as `CsvRows` writes it: quoted when it holds the delimiter, the quote, a line
+    feed or a carriage return (a bare CR would end the line for a CSV reader), its quotes
+    doubled."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -218,32 +236,36 @@ class CsvRows:
 
     def __init__(self, columns: Iterable[str]) -> None:
         self.columns = list(columns)
-        self._one_column = len(self.columns) == 1
         self._buffer = io.StringIO()
-        # Matches CSV_FILE_CONFIG: comma, double quotes, a quote escaped by doubling it.
+        # Matches CSV_FILE_CONFIG: comma, double quotes, a quote escaped by doubling it. With
+        # "\r\n" as its line end, csv.writer quotes every cell holding a CR or a LF (with "\n"
+        # alone it leaves a CR bare, which a reader takes for a line end); lines end in "\n".
         self._writer = csv.writer(
-            self._buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\n"
+            self._buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\r\n"
         )
 
     def _line(self, cells: Iterable[str]) -> bytes:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow(cells)
-        return self._buffer.getvalue().encode("utf-8")
+        return self._buffer.getvalue()[:-2].encode("utf-8") + b"\n"
 
     def header(self) -> bytes:
         return self._line(self.columns)
 
+    def add_columns(self, names: Iterable[str]) -> None:
+        """Columns for the next file: fields the stream's records brought beyond its schema."""
+        self.columns.extend(names)
+
     def encode(self, row: Mapping[str, Any]) -> bytes:
-        # The bytes `csv.writer` writes, without its per-row StringIO (`_csv_quoted`, inlined
-        # for plain strings). A row with a CR (whose quoting differs between Python versions)
-        # and a lone empty cell (written `""`) are left to `csv.writer` itself.
-        # tests/target_ignite/test_rows.py compares the two byte for byte.
+        # The bytes `csv.writer` writes (see `_line`), without its per-row StringIO
+        # (`_csv_quoted`, inlined for plain strings); tests/target_ignite/test_rows.py compares
+        # the two byte for byte. A lone empty cell is written `""`, so the line is not blank.
         text_of = _CSV_CELL_TEXT.get
         cells = [
             (
                 '"' + value.replace('"', '""') + '"'
-                if "," in value or '"' in value or "\n" in value
+                if "," in value or '"' in value or "\n" in value or "\r" in value
                 else value
             )
             if type(value) is str
@@ -251,13 +273,8 @@ class CsvRows:
             for value in map(row.get, self.columns)
         ]
         line = ",".join(cells)
-        if "\r" in line or (self._one_column and not line):
-            return self._line(
-                [
-                    value if type(value) is str else csv_cell(value)
-                    for value in map(row.get, self.columns)
-                ]
-            )
+        if not line and len(self.columns) == 1:
+            return b'""\n'
         return (line + "\n").encode()
 
 

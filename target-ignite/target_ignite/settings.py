@@ -91,7 +91,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "`json`: rows in the JSON body of `POST /import/`; `ndjson`: a gzip-compressed "
             "`.ndjson` file upload; `csv`: a gzip-compressed `.csv` file upload (comma, "
-            "double quotes, UTF-8) whose columns are the stream's schema properties."
+            "double quotes, UTF-8) whose columns are the stream's schema properties, then the "
+            "fields its records brought beyond them. Every format carries the same rows."
         ),
     ),
     th.Property(
@@ -201,6 +202,11 @@ def check(config: Mapping[str, Any]) -> list[str]:
         )
     if not token.strip():
         problems.append("api_token is empty")
+    if config.get("flattening_max_key_length") is not None:
+        problems.append(
+            "flattening_max_key_length is not a target-ignite setting: column names are sent "
+            "as long as they are, never shortened (remove the setting)"
+        )
     for problem in (
         _check_url(str(config.get("api_url") or "")),
         template_problem(str(config.get("import_name_template") or "")),

@@ -2,19 +2,26 @@
 
 Batch boundaries: the SDK drains a sink when `is_full` says so, right after the record that
 filled it, and drains every sink before it emits STATE. A batch is sealed when the next row
-would take it over `batch_max_bytes` (that row waits in the next batch) or when it reaches
-`batch_size_rows`; a drain for fullness sends the sealed batch only, any other drain sends
-everything, so STATE never goes out while a row of this sink is still in memory.
+would take it over `batch_max_bytes` (that row waits in the next batch), when it reaches
+`batch_size_rows`, or (csv) when a record brings a field the file's header lacks; a drain for
+fullness sends the sealed batch only, any other drain sends everything, so STATE never goes
+out while a row of this sink is still in memory.
+
+The records of a BATCH message's files take the very steps a RECORD message's record takes
+(stream map and flattening, validation, row, batches), so a tap that switches to BATCH
+loads the same rows in the same imports.
 """
 
 from __future__ import annotations
 
+import copy
 import gzip
 import re
 import sys
 import typing as t
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
@@ -23,12 +30,14 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
     from singer_sdk.mapper import StreamMap
 
+from target_ignite import flattening
 from target_ignite.batches import Batch
 from target_ignite.client import ImportClient, ImportResult
+from target_ignite.columns import RowShape
 from target_ignite.errors import BadBatchFile, BadRecord
 from target_ignite.fields import FieldCheck
-from target_ignite.records import DateColumns, Flattening
-from target_ignite.rows import codec_for, flat_row
+from target_ignite.records import DateColumns, Flattening, as_read
+from target_ignite.rows import CsvRows, codec_for
 from target_ignite.validation import RecordValidator
 
 if sys.version_info >= (3, 12):
@@ -61,6 +70,7 @@ class IgniteSink(BatchSink):
         self._load: Load = target.load
         self._imports: ImportInFlight = target.imports
         self._client: ImportClient = target.client
+        self._drain_one = target.drain_one
         super().__init__(target, stream_name, schema, key_properties)
         self._open: Batch | None = None
         self._sealed: list[Batch] = []
@@ -81,9 +91,13 @@ class IgniteSink(BatchSink):
             self.schema.get("properties", {}),
             self.logger,
         )
-        self._codec = codec_for(str(self.config["import_format"]), self._fields.columns)
+        self._shape = RowShape(self.schema.get("properties", {}), self._fields)
+        self._extras_in_files = 0  # of the shape's extra fields, those the codec writes
+        self._codec = codec_for(str(self.config["import_format"]), self._shape.columns)
         self._dates = DateColumns(self.schema)
         self._flattening: Flattening | None = None
+        # The stream map whose records this sink takes (set by the target with each SCHEMA).
+        self.stream_map: StreamMap | None = None
         self._max_bytes = int(self.config["batch_max_bytes"])
         self.logger.info(
             "Stream '%s' loads repository '%s' (%s) as %s imports of at most %d rows and %d bytes",
@@ -109,6 +123,49 @@ class IgniteSink(BatchSink):
 
     # -- records ----------------------------------------------------------------------
 
+    def use_map(self, stream_map: StreamMap) -> None:
+        """Take records from `stream_map`, which flattens them without losing a value."""
+        flattening.install(stream_map)
+        self.stream_map = stream_map
+
+    def take(self, record: dict, message: dict) -> None:
+        """The SDK's steps for one record after its stream map (as in its target's
+        `_process_record_message`, but for the record counter), up to `process_record`.
+        Its check for key properties is `preprocess_record`'s here. singer-sdk is pinned
+        <0.55: these are its private steps, called in its order, for the target's fast path
+        and for BATCH files' records, which must become the rows a RECORD message gives."""
+        context = self._get_context(record)
+        if self.include_sdc_metadata_properties:
+            self._add_sdc_metadata_to_record(record, message, context)
+        else:
+            self._remove_sdc_metadata_from_record(record)
+        self._validate_and_parse(record)
+        record = self.preprocess_record(record, context)
+        self.tally_record_read()
+        self.process_record(record, context)
+        self._after_process_record(context)
+
+    def _take_file_records(self, records: Iterable[dict[str, t.Any]]) -> None:
+        """A BATCH file's records, each as its RECORD message would be taken."""
+        stream_map = self.stream_map
+        if stream_map is None:
+            msg = f"stream '{self.stream_name}' has no stream map for its BATCH records"
+            raise AssertionError(msg)
+        plain = type(stream_map) is SameRecordTransform
+        message = {"type": "RECORD", "stream": self.stream_name}
+        for record in records:
+            read = as_read(record)
+            mapped = (
+                self.flattening(stream_map).apply(read)
+                if plain
+                else stream_map.transform(copy.copy(read))
+            )
+            if mapped is None:  # a stream map's filter left it out
+                continue
+            self.take(mapped, message)
+            if self.is_full:
+                self._drain_one(self)
+
     def flattening(self, stream_map: StreamMap) -> Flattening:
         """The shortcut for `stream_map`'s flattening (the stream's identity map)."""
         if self._flattening is None or self._flattening.stream_map is not stream_map:
@@ -128,7 +185,27 @@ class IgniteSink(BatchSink):
 
     @override
     def preprocess_record(self, record: dict, context: dict) -> dict:
-        return self._fields.apply(flat_row(record))
+        # The row has every column, so the SDK's check for key properties, made after this,
+        # would always pass: it is made here, on the record as it came.
+        self._singer_validate_message(record)
+        row = self._shape.row(record)
+        if len(self._shape.extras) != self._extras_in_files:
+            self._new_columns()
+        return row
+
+    def _new_columns(self) -> None:
+        """Fields beyond the schema that records began to bring: a CSV file gets them as
+        columns from the next file on (a file has one header line), so this seals the
+        file being filled, whose rows do not have them."""
+        new = self._shape.extras[self._extras_in_files :]
+        self._extras_in_files = len(self._shape.extras)
+        if not isinstance(self._codec, CsvRows):
+            return
+        if self._open is not None and self._open.rows:
+            self._sealed.append(self._open)
+            self._open = None
+            self._drain_sealed_only = True
+        self._codec.add_columns(new)
 
     def _new_batch(self) -> Batch:
         number = self._load.next_batch_number(self.stream_name)
@@ -138,16 +215,19 @@ class IgniteSink(BatchSink):
             # the repository may bring one before this batch goes out as its first import.
             delete_query = self._destination.delete_query_id or ""
             placeholder = "x" * max(DELETE_QUERY_ID_ROOM, len(delete_query))
+            header = b""
             overhead = len(
                 self._client.json_body(self._destination.repository.id, name, placeholder, b"")
             )
         else:
-            overhead = len(self._codec.header())
+            header = self._codec.header()
+            overhead = len(header)
         return Batch(
             number=number,
             import_name=name,
             capacity=self._max_bytes - overhead,
             separator=self._codec.separator,
+            header=header,
         )
 
     def import_name(self, number: int) -> str:
@@ -205,6 +285,33 @@ class IgniteSink(BatchSink):
     def is_full(self) -> bool:
         return bool(self._sealed)
 
+    @override
+    def activate_version(self, new_version: int) -> None:
+        # Imports only add rows: what replaces a repository's rows is a delete query, once
+        # per load. Said once per stream and load (an SDK tap sends the message twice).
+        if not self._load.first_activate_version(self.stream_name):
+            return
+        repository = self._destination.repository
+        if self._destination.delete_query_id:
+            self.logger.info(
+                "Stream '%s': ACTIVATE_VERSION %s: delete query %s replaces the rows of "
+                "repository '%s' that it matches, once per load, so rows removed at the source "
+                "are gone from Ignite when the query matches them",
+                self.stream_name,
+                new_version,
+                self._destination.delete_query_id,
+                repository.name,
+            )
+            return
+        self.logger.info(
+            "Stream '%s': ACTIVATE_VERSION %s: no delete query applies to repository '%s', "
+            "so rows removed at the source stay in Ignite (Ignite imports only add rows; set "
+            "delete_query_id or stream_delete_queries to replace them once per load)",
+            self.stream_name,
+            new_version,
+            repository.name,
+        )
+
     # -- imports ----------------------------------------------------------------------
 
     @override
@@ -226,8 +333,7 @@ class IgniteSink(BatchSink):
     def process_batch(self, context: dict) -> None:
         if "records" in context:  # a BATCH message's file, read by the SDK
             self._batch_file_read = True
-            self._imports.wait()
-            self._import_records(context["records"])
+            self._take_file_records(context["records"])
             return
         batches, self._sealed = self._sealed, []
         if not self._drain_sealed_only and self._open is not None and self._open.rows:
@@ -245,31 +351,6 @@ class IgniteSink(BatchSink):
             self._send(batch)
             self.records_imported += batch.rows
 
-    def _import_records(self, records: Iterable[Mapping[str, t.Any]]) -> None:
-        """Import records from batch files in byte-capped batches of their own."""
-        pending: list[Batch] = []
-        current: Batch | None = None
-        for record in records:
-            encoded = self._codec.encode(self._fields.apply(flat_row(record)))
-            current = current or self._new_batch()
-            if not current.fits(encoded) and current.rows:
-                pending.append(current)
-                current = self._new_batch()
-            if not current.fits(encoded):
-                msg = (
-                    f"a record of stream '{self.stream_name}' is {len(encoded)} bytes, more "
-                    f"than one import may carry (batch_max_bytes {self._max_bytes})"
-                )
-                raise BadRecord(msg)
-            current.add(encoded)
-            if current.rows >= self.max_size:
-                pending.append(current)
-                current = None
-            while pending:
-                self._send(pending.pop(0))
-        if current is not None and current.rows:
-            self._send(current)
-
     def _file_name(self, batch: Batch) -> str:
         stem = _UNSAFE_FILE_CHARS.sub("-", batch.import_name).strip("-.") or "import"
         return f"{stem}{self._codec.file_extension}"
@@ -282,9 +363,7 @@ class IgniteSink(BatchSink):
                 return self._client.import_json(
                     repository_id, batch.import_name, delete_query_id, batch.content
                 )
-            content = gzip.compress(
-                self._codec.header() + batch.content, compresslevel=GZIP_LEVEL, mtime=0
-            )
+            content = gzip.compress(batch.header + batch.content, compresslevel=GZIP_LEVEL, mtime=0)
             return self._client.import_file(
                 repository_id,
                 batch.import_name,

@@ -12,7 +12,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import hints, settings
+from target_ignite import flattening, hints, settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.import_names import ImportNames
@@ -178,17 +178,9 @@ class TargetIgnite(Target):
         if route is None:
             super()._process_record_message(message_dict)
             return
-        sink, flattening = route
-        record = flattening.apply(message_dict["record"])
-        context = sink._get_context(record)
-        sink._remove_sdc_metadata_from_record(record)
-        sink._validate_and_parse(record)
-        record = sink.preprocess_record(record, context)
-        sink._singer_validate_message(record)
-        sink.tally_record_read()
-        sink.process_record(record, context)
+        sink, plain_flattening = route
+        sink.take(plain_flattening.apply(message_dict["record"]), message_dict)
         sink.record_counter_metric.increment()
-        sink._after_process_record(context)
         if sink.is_full:
             self.logger.info(
                 "Target sink for '%s' is full. Current size is '%s'. Draining...",
@@ -251,7 +243,32 @@ class TargetIgnite(Target):
         # A new sink joins its repository's load, which checks the imports already made
         # against its delete query: the running import must have counted by then.
         self.imports.wait()
-        super()._process_schema_message(message_dict)
+        schema = message_dict.get("schema")
+        with flattening.named_collisions(
+            schema if isinstance(schema, dict) else {}, self.mapper.flattening_options
+        ):
+            super()._process_schema_message(message_dict)
+        for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
+            sink = self._sinks_active.get(stream_map.stream_alias)
+            if isinstance(sink, IgniteSink):
+                sink.use_map(stream_map)
+
+    @override
+    def setup_mapper(self) -> None:
+        super().setup_mapper()
+        flattening.never_shorten(self.mapper)
+
+    @override
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        # The SDK's version warns that it adds `_sdc_deleted_at` columns, which this target
+        # never does: each sink says what the message means for Ignite (see its
+        # `activate_version`).
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            self._assert_sink_exists(stream_name)
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            self.get_sink(stream_map.stream_alias).activate_version(message_dict["version"])
 
     def _write_safe_state(self) -> None:
         state = self._state_gate.safe()
@@ -283,6 +300,8 @@ class TargetIgnite(Target):
         # Imports only ever append (a delete query is how rows are replaced): a load_method
         # setting would promise upsert/overwrite that the Import API does not offer.
         config_jsonschema["properties"].pop("load_method", None)
+        # Column names are never shortened (flattening.py): no setting to shorten them.
+        config_jsonschema["properties"].pop("flattening_max_key_length", None)
 
     @classmethod
     @override

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import zipfile
@@ -80,6 +81,9 @@ def test_json_import_keeps_numbers_exact_and_extra_fields(importer: Api, repo: s
         "importId": body["importId"], "dataRepositoryId": repo, "importName": "batch-1",
         "deleteQueryId": None, "rows": 2, "kind": "json", "format": "json",
         "deletedRows": 0, "bytes": record["bytes"], "createdAt": record["createdAt"],
+        "payloadSha256": hashlib.sha256(
+            dumps({"dataRepositoryId": repo, "data": rows, "importName": "batch-1"})
+        ).hexdigest(),
     }  # fmt: skip
     assert record["bytes"] > 0
 
@@ -330,3 +334,26 @@ def test_csv_module_round_trip_of_tricky_values(importer: Api, repo: str) -> Non
         == len(tricky) - 1
     )
     assert [r["v"] for r in stored(importer, repo)] == tricky[:-1]
+
+
+def test_csv_carriage_returns_inside_quotes_round_trip(importer: Api, repo: str) -> None:
+    # A CR inside a quoted cell is text, not a line break: lone, trailing, middle and CRLF.
+    values = ["trailing\r", "mid\rdle", "crlf\r\nend", "\r", 'q"uo\rte', "nul\x00byte", "=1+2"]
+    lines = ["v"] + ['"' + value.replace('"', '""') + '"' for value in values]
+    content = gzip.compress("\n".join(lines).encode() + b"\n")
+
+    answer = import_file(importer, repo, "cr.csv", content, compressed="true").json()
+
+    assert answer["rows"] == len(values)
+    assert [r["v"] for r in stored(importer, repo)] == values
+
+
+def test_each_import_keeps_the_sha256_of_what_it_carried(importer: Api, repo: str) -> None:
+    body = dumps({"dataRepositoryId": repo, "importName": "digest", "data": [{"x": 1}]})
+    importer.post("/import/", data=body)
+    upload = gzip.compress(b"v\n1\n", mtime=0)
+    import_file(importer, repo, "d.csv", upload, compressed="true", importName="file digest")
+
+    by_name = {i["importName"]: i for i in importer.server.admin.imports()}
+    assert by_name["digest"]["payloadSha256"] == hashlib.sha256(body).hexdigest()
+    assert by_name["file digest"]["payloadSha256"] == hashlib.sha256(upload).hexdigest()

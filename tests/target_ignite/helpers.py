@@ -6,6 +6,7 @@ and a number from a string that looks like one.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -15,8 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import requests
 from ignite_sandbox.launcher import RunningSandbox
+from singer_sdk.singerlib.json import serialize_json
 
 DATA = Path(__file__).parent / "data"
 TARGET_EXECUTABLE = str(Path(sys.executable).with_name("target-ignite"))
@@ -128,3 +132,52 @@ def run_target(
         check=False,
     )
     return TargetRun(process.returncode, process.stdout, process.stderr)
+
+
+def batch_messages(
+    source: Path, folder: Path, file_format: str = "jsonl", compression: str | None = "gzip"
+) -> str:
+    """A `.singer` file's messages with each run of one stream's RECORD messages moved into
+    a BATCH file, written as the SDK's batchers write them (`JSONLinesBatcher`: one
+    `serialize_json` line per record; `ParquetBatcher`: `pa.Table.from_pylist`). Every other
+    message stays where it was."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    run: list[dict[str, Any]] = []
+    run_stream: str | None = None
+
+    def flush() -> None:
+        if not run:
+            return
+        path = folder / f"batch-{len(lines) + 1}.{file_format}"
+        if file_format == "parquet":
+            table = pa.Table.from_pylist(run)
+            pq.write_table(table, path, compression=compression or "snappy")
+        else:
+            text = "".join(serialize_json(record) + "\n" for record in run).encode()
+            path.write_bytes(gzip.compress(text) if compression == "gzip" else text)
+        message = {
+            "type": "BATCH",
+            "stream": run_stream,
+            "encoding": {"format": file_format, "compression": compression},
+            "manifest": [path.as_uri()],
+        }
+        lines.append(json.dumps(message))
+        run.clear()
+
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        message = json.loads(line, parse_float=Decimal)
+        if message.get("type") == "RECORD" and message["stream"] == run_stream:
+            run.append(message["record"])
+            continue
+        flush()
+        if message.get("type") == "RECORD":
+            run_stream = message["stream"]
+            run.append(message["record"])
+        else:
+            run_stream = None
+            lines.append(line)
+    flush()
+    return "\n".join(lines) + "\n"

@@ -309,3 +309,23 @@ def test_streams_of_one_repository_must_agree_on_its_delete_query(ignite, new_re
     assert f"line 2 (stream 'spend_sweden'): {where}" in error
     assert f"delete query {april} differs from {march}" in error
     assert imports_of(ignite, repository["id"]) == []
+
+
+def test_activate_version_says_what_the_delete_query_does(ignite, new_repository, tmp_path):
+    repository = new_repository(["id", "name"])
+    query = ignite.admin.create_delete_query(repository["id"], {"name": {"eq": "Old"}})
+
+    run = run_target(
+        config_for(ignite, repository_id=repository["id"], delete_query_id=query),
+        DATA / "activate_version_says_what_happens_to_removed_rows.singer",
+        tmp_path,
+    )
+
+    assert run.returncode == 0, run.stderr
+    # Once per stream, though the tap sent two; no SDK warning about _sdc_ columns.
+    said = [line for line in run.stderr.splitlines() if "ACTIVATE_VERSION" in line]
+    assert len(said) == 1
+    assert "| INFO" in said[0]
+    assert f"delete query {query} replaces the rows of repository" in said[0]
+    assert "_sdc_deleted_at" not in run.stderr
+    assert len(rows_exact(ignite, repository["id"])) == 2

@@ -5,13 +5,18 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
+import logging
 from decimal import Decimal
 
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from target_ignite.client import Repository
+from target_ignite.columns import RowShape
 from target_ignite.errors import BadRecord
+from target_ignite.fields import FieldCheck
 from target_ignite.rows import CsvRows, NdjsonRows, csv_cell, decimal_text, flat_row
 from target_ignite.validation import RecordValidator, SchemaViolation
 
@@ -61,12 +66,17 @@ def test_cells_are_flat_and_exact():
             "empty": {},
         }
     )
+    # Arrays and objects: the one JSON text of every route, the SDK's (what its flattening
+    # writes): non-ASCII escaped, a Decimal as str() writes it (same digits and exponent).
     assert row == {
         "posted": "2026-03-01T12:00:00Z",
         "day": "2026-03-01",
-        "lines": '[{"amount":0.0000001,"note":"Ærø"}]',
+        "lines": '[{"amount":1E-7,"note":"\\u00c6r\\u00f8"}]',
         "empty": "{}",
     }
+    assert json.loads(row["lines"], parse_float=Decimal) == [
+        {"amount": Decimal("0.0000001"), "note": "Ærø"}
+    ]
     assert NdjsonRows().encode({"a": Decimal("1.10"), "b": None}) == b'{"a":1.10,"b":null}\n'
 
 
@@ -78,11 +88,15 @@ def test_csv_rows_quote_what_needs_quoting():
 
 
 def _csv_writer_line(columns, row):
-    """The row as csv.writer writes it with CsvRows's dialect (what CsvRows once did)."""
+    """The row as csv.writer writes it with CsvRows's dialect: comma, double quotes, every cell
+    with a CR or a LF quoted (csv.writer does so when its line end is "\r\n"; with "\n" it
+    leaves a CR bare, which a reader takes for the end of the line), lines ended by "\n"."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\n")
+    writer = csv.writer(
+        buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\r\n"
+    )
     writer.writerow([csv_cell(row.get(column)) for column in columns])
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()[:-2].encode("utf-8") + b"\n"
 
 
 class Text(str):
@@ -166,3 +180,40 @@ def test_schemas_with_more_than_types_go_to_jsonschema():
     assert validator._plan is None
     with pytest.raises(SchemaViolation, match="field 'currency': 'USD' is not one of"):
         validator.validate({"currency": "USD"})
+
+
+SHAPE_SCHEMA = {
+    "id": {"type": "integer"},
+    "amount": {"type": ["string", "null"], "format": "x-singer.decimal"},
+    "day": {"type": "string"},
+    "n": {"type": "number"},
+}
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.permutations(list(SHAPE_SCHEMA)),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+    st.dictionaries(st.sampled_from(["extra", "more"]), st.none() | st.text(max_size=3)),
+)
+def test_a_row_has_every_column_in_schema_order_then_the_extras_with_a_value(
+    order, present, extras
+):
+    values = {"id": 7, "amount": "1.10", "day": datetime.date(2026, 3, 1), "n": Decimal("0.5")}
+    record = {key: values[key] for key, keep in zip(order, present, strict=True) if keep}
+    record.update(extras)
+    fields = FieldCheck(
+        "s", Repository("r", "R", ()), "warn", list(SHAPE_SCHEMA), logging.getLogger()
+    )
+    shape = RowShape(SHAPE_SCHEMA, fields)
+
+    row = shape.row(record)
+
+    sent = [key for key, value in extras.items() if value is not None]
+    assert list(row) == [*SHAPE_SCHEMA, *sent]
+    cells = {"id": 7, "amount": Decimal("1.10"), "day": "2026-03-01", "n": Decimal("0.5")}
+    for column in SHAPE_SCHEMA:
+        assert row[column] == (cells[column] if column in record else None)
+    if "amount" in record:  # an x-singer.decimal string: the number, its digits kept
+        assert str(row["amount"]) == "1.10"
+    assert shape.extras == sent

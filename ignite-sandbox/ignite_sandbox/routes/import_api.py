@@ -11,7 +11,13 @@ from ignite_sandbox import wire
 from ignite_sandbox.auth import require_token
 from ignite_sandbox.errors import bad_request
 from ignite_sandbox.file_formats import CsvConfig, open_payload, parse_compressed_flag, read_rows
-from ignite_sandbox.imports import ImportRequestInfo, accept_import, check_target, encode_rows
+from ignite_sandbox.imports import (
+    ImportRequestInfo,
+    accept_import,
+    check_target,
+    encode_rows,
+    sha256_of,
+)
 from ignite_sandbox.jsonbody import decode, json_response
 from ignite_sandbox.models import ImportRequest
 from ignite_sandbox.openapi import json_body
@@ -44,13 +50,13 @@ async def import_json(request: Request) -> Response:
 
     def run() -> dict[str, Any]:
         body = decode(raw)
-        info, data = _import_body(body, len(raw))
+        info, data = _import_body(body, len(raw), sha256_of(raw))
         return accept_import(sandbox.store, info, encode_rows(data))
 
     return json_response(await run_in_threadpool(run), status_code=201)
 
 
-def _import_body(body: Any, size: int) -> tuple[ImportRequestInfo, list[Any]]:
+def _import_body(body: Any, size: int, digest: str) -> tuple[ImportRequestInfo, list[Any]]:
     """Check the top level by hand: pydantic over a million rows would only slow it down."""
     if not isinstance(body, dict):
         raise bad_request("request body must be a JSON object")
@@ -76,6 +82,7 @@ def _import_body(body: Any, size: int) -> tuple[ImportRequestInfo, list[Any]]:
         kind="json",
         format="json",
         bytes=size,
+        payload_sha256=digest,
     )
     return info, data
 
@@ -102,6 +109,7 @@ async def import_file(
 
     def run() -> dict[str, Any]:
         config = CsvConfig.parse(fileConfig)
+        digest = sha256_of(file.file)
         stream, file_format = open_payload(
             file.file,
             file.filename or "",
@@ -115,6 +123,7 @@ async def import_file(
             kind="file",
             format=file_format,
             bytes=size,
+            payload_sha256=digest,
         )
         with sandbox.store.cursor() as cur:
             check_target(cur, info)  # 404 before reading a large file for nothing
