@@ -26,8 +26,17 @@ from singer_sdk.metrics import DEFAULT_LOG_INTERVAL
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
 
-from tap_ignite import wire
-from tap_ignite.settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT
+from tap_ignite import http_rules, wire
+from tap_ignite.http_rules import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_REQUEST_TIMEOUT,
+    RETRIED_STATUSES,
+    DeadlineSession,
+    Redactor,
+    RetryAfterRefused,
+)
+from tap_ignite.stopping import STOP
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -87,6 +96,24 @@ class PageTokenExpiredError(FatalAPIError):
     """410 page_token_expired: the cursor is gone and pagination must restart from page one."""
 
 
+class RetryLaterError(RetriableAPIError):
+    """A retried status; `retry_after` is the wait its `Retry-After` asked for, if any."""
+
+    def __init__(
+        self, message: str, response: requests.Response, retry_after: float | None
+    ) -> None:
+        super().__init__(message, response)
+        self.retry_after = retry_after
+
+
+class RetryAfterRefusedError(FatalAPIError):
+    """The server asked for a wait longer than max_retry_after, or for no wait one can honour."""
+
+
+class StoppingError(FatalAPIError):
+    """A request not sent, or not retried, because a signal asked the tap to stop."""
+
+
 def decoded_body(response: requests.Response) -> Any:
     """The response's JSON, decoded once and kept on the response for the paginator.
 
@@ -143,7 +170,15 @@ class IgniteStream(RESTStream[str | None]):
     @cached_property
     @override
     def authenticator(self) -> BearerTokenAuthenticator:
-        return BearerTokenAuthenticator(token=self.config["api_token"])
+        return BearerTokenAuthenticator(token=http_rules.api_token(self.config["api_token"]))
+
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        # request_timeout bounds each whole request, not each socket read (http_rules.py).
+        if not isinstance(self._requests_session, DeadlineSession):
+            self._requests_session = DeadlineSession(self.timeout)
+        return self._requests_session
 
     @property
     @override
@@ -203,14 +238,28 @@ class IgniteStream(RESTStream[str | None]):
         message = self.response_error_message(response)
         if status == HTTPStatus.GONE and _error_code(response) == wire.PAGE_TOKEN_EXPIRED:
             raise PageTokenExpiredError(message)
-        if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(message, response)
+        if status in RETRIED_STATUSES:
+            raise self.retry_error(message, response)
         raise FatalAPIError(message)
+
+    def retry_error(
+        self, message: str, response: requests.Response
+    ) -> RetryLaterError | RetryAfterRefusedError:
+        """The error for an answer with a retried status: one to retry after the wait its
+        `Retry-After` asks for, or one that stops the run if that wait cannot be honoured."""
+        limit = float(self.config.get("max_retry_after", DEFAULT_MAX_RETRY_AFTER))
+        try:
+            wait = http_rules.retry_after_seconds(
+                response.headers.get(wire.RETRY_AFTER_HEADER), limit
+            )
+        except RetryAfterRefused as exc:
+            return RetryAfterRefusedError(self.redact(f"{message}: {exc}"))
+        return RetryLaterError(message, response, wait)
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
         code = _error_code(response)
-        detail = _error_detail(response)
+        detail = _error_detail(response, self._redactor)
         what = f"{response.status_code} {code or response.reason}"
         msg = f"Ignite API error {what} on {response.request.method} {_path(response)}"
         if detail:
@@ -226,9 +275,13 @@ class IgniteStream(RESTStream[str | None]):
         super().log(message, *args, level=level, **kwargs)
 
     def redact(self, text: str) -> str:
-        """The text with the API token masked, should a server ever echo it back."""
-        token = str(self.config.get("api_token") or "")
-        return text.replace(token, "***") if token else text
+        """The text with the API token masked in any form (http_rules.secret_forms), should a
+        server or a library ever echo it back."""
+        return self._redactor(text)
+
+    @cached_property
+    def _redactor(self) -> Redactor:
+        return Redactor([str(self.config.get("api_token") or "")])
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
@@ -241,11 +294,20 @@ class IgniteStream(RESTStream[str | None]):
             self.backoff_wait_generator,
             RETRIED_EXCEPTIONS,
             max_tries=self.backoff_max_tries,
+            giveup=lambda _: STOP.requested,  # after SIGTERM, nothing is retried
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
             logger=None,
         )
-        return decorator(func)
+
+        def attempt(*args: Any, **kwargs: Any) -> requests.Response:
+            # A worker thread may wake from a backoff wait after SIGTERM: it sends nothing.
+            if STOP.requested:
+                msg = "request not sent: the tap is stopping"
+                raise StoppingError(msg)
+            return func(*args, **kwargs)
+
+        return decorator(attempt)
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
@@ -254,7 +316,7 @@ class IgniteStream(RESTStream[str | None]):
         next(expo)  # consume expo's own priming step; backoff primes only this generator
         exception = yield 0.0  # primed by backoff with send(None); this value is unused
         while True:
-            retry_after = _retry_after_seconds(exception)
+            retry_after = getattr(exception, "retry_after", None)
             exception = yield retry_after if retry_after is not None else next(expo)
 
     @override
@@ -294,12 +356,12 @@ def _error_code(response: requests.Response) -> str | None:
     return str(code) if code else None
 
 
-def _error_detail(response: requests.Response) -> str:
+def _error_detail(response: requests.Response, redact: Redactor) -> str:
     body = _error_body(response)
     if body and body.get(wire.ERROR_MESSAGE):
-        return str(body[wire.ERROR_MESSAGE])
+        return redact(str(body[wire.ERROR_MESSAGE]))
     if body is None and response.text:
-        return " ".join(response.text.split())[:MAX_ERROR_TEXT]
+        return http_rules.server_text(response.text, redact, MAX_ERROR_TEXT)
     return ""
 
 
@@ -309,17 +371,6 @@ def _error_body(response: requests.Response) -> dict[str, Any] | None:
     except FatalAPIError:
         return None
     return body if isinstance(body, dict) else None
-
-
-def _retry_after_seconds(exception: BaseException | None) -> float | None:
-    response = getattr(exception, "response", None)
-    if response is None:
-        return None
-    value = response.headers.get(wire.RETRY_AFTER_HEADER)
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 class TableListing(IgniteStream):

@@ -8,20 +8,16 @@ right after `GET /tables/`, still before the first row is requested.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_ignite import mode_settings, wire
+from tap_ignite import http_rules, mode_settings, wire
 from tap_ignite.columns import Table
 from tap_ignite.filters import filter_errors
 
 DEFAULT_PAGE_SIZE = 10_000
-DEFAULT_REQUEST_TIMEOUT = 300
-DEFAULT_MAX_RETRIES = 5
 FULL_TABLE = ""  # a replication_keys value that means "read the whole table every run"
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -86,21 +82,8 @@ CONFIG_SCHEMA = th.PropertiesList(
             "makes labels unique (`Date`, `Date (posting_date)`, `Amount #2`, ...)."
         ),
     ),
-    th.Property(
-        "request_timeout",
-        th.NumberType(exclusive_minimum=0),
-        default=DEFAULT_REQUEST_TIMEOUT,
-        description="Seconds to wait for one HTTP response before retrying the request.",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType(minimum=0),
-        default=DEFAULT_MAX_RETRIES,
-        description=(
-            "Retries of one request after a rate limit (429, waits `Retry-After`), a 5xx, a "
-            "connection error or a timeout (exponential backoff with jitter)."
-        ),
-    ),
+    # request_timeout, max_retries, max_retry_after: the same in target-ignite.
+    *http_rules.PROPERTIES,
     # Snapshot exports, legacy data tables and decimal strings (mode_settings.py).
     *mode_settings.PROPERTIES,
 ).to_dict()
@@ -108,16 +91,14 @@ CONFIG_SCHEMA = th.PropertiesList(
 
 def config_errors(config: Mapping[str, Any]) -> list[str]:
     """Problems with settings that can be seen without asking the API (one line each)."""
-    errors: list[str] = []
-    token = config.get("api_token")
-    if isinstance(token, str) and token.strip().startswith(wire.LEGACY_JWT_PREFIX):
-        errors.append(
-            "api_token is a legacy JWT ('JWT ...'), which Ignite no longer accepts: "
-            "generate a new API token in Ignite and set it as api_token"
+    errors = [
+        problem
+        for problem in (
+            http_rules.token_problem(str(config.get("api_token") or ""), wire.LEGACY_JWT_PREFIX),
+            http_rules.api_url_problem(str(config.get("api_url") or wire.DEFAULT_API_URL)),
         )
-    url_error = _api_url_error(str(config.get("api_url") or wire.DEFAULT_API_URL))
-    if url_error:
-        errors.append(url_error)
+        if problem
+    ]
     start_date = config.get("start_date")
     if start_date is not None and parse_timestamp(str(start_date)) is None:
         errors.append(
@@ -126,29 +107,6 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
         )
     errors.extend(mode_settings.config_errors(config))
     return errors
-
-
-def _api_url_error(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname:
-        if _is_loopback(parts.hostname):
-            return None
-        return (
-            f"api_url '{url}' sends the API token unencrypted to '{parts.hostname}': "
-            "use https:// (plain http is allowed only for 127.0.0.1, ::1 or localhost)"
-        )
-    return f"api_url '{url}' is not an https:// URL"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_timestamp(value: str) -> datetime.datetime | None:

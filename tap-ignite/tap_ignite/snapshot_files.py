@@ -29,6 +29,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_ignite.arrow_lines import LineBuilder, is_string, time_text
 from tap_ignite.decimal_strings import DECIMAL_DATA_TYPES, decimal_string
+from tap_ignite.http_rules import RETRIED_STATUSES, DeadlineSession, whole_request
 from tap_ignite.json_array import JSONArrayError, iter_json_array
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class Downloader:
         self.stream = stream
         # A session of its own, without the stream's authenticator: the token must not
         # travel to wherever a signed URL points.
-        self.session = requests.Session()
+        self.session = DeadlineSession(stream.timeout)
 
     def close(self) -> None:
         """Release the session's connections."""
@@ -109,16 +110,20 @@ class Downloader:
     def _fetch(
         self, request: requests.PreparedRequest, file: ExportFile, destination: Path, what: str
     ) -> tuple[requests.Response, int]:
-        with self.session.send(request, stream=True, timeout=self.stream.timeout) as response:
+        # request_timeout bounds the whole download, body included (http_rules.py).
+        with (
+            whole_request(self.session.request_timeout),
+            self.session.send(request, stream=True) as response,
+        ):
             status = response.status_code
             if status == HTTPStatus.FORBIDDEN:
                 raise DownloadUrlExpiredError(what)
             if status == HTTPStatus.NOT_FOUND:
                 msg = f"Download of {what} answered 404: the export's files are gone"
                 raise ExportFilesGoneError(msg)
-            if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            if status in RETRIED_STATUSES:
                 msg = f"Download of {what} answered {status} {response.reason}"
-                raise RetriableAPIError(msg, response)
+                raise self.stream.retry_error(msg, response)
             if status >= HTTPStatus.BAD_REQUEST:
                 msg = f"Download of {what} answered {status} {response.reason}"
                 raise FatalAPIError(msg)

@@ -36,8 +36,8 @@ from tap_ignite.export import (
     export_mismatch,
     saved_export_mismatch,
 )
+from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
 from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
-from tap_ignite.settings import DEFAULT_MAX_RETRIES
 from tap_ignite.snapshot_files import (
     Downloader,
     DownloadUrlExpiredError,

@@ -22,9 +22,9 @@ from tap_ignite import wire
 from tap_ignite.client import IgniteStream, PageTokenExpiredError
 from tap_ignite.columns import KeyBy, Table
 from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
+from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
 from tap_ignite.mode_settings import use_singer_decimal
 from tap_ignite.settings import (
-    DEFAULT_MAX_RETRIES,
     DEFAULT_PAGE_SIZE,
     FULL_TABLE,
     parse_timestamp,

@@ -15,11 +15,12 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_ignite import hints, input_files, legacy, mode_settings, settings
+from tap_ignite import hints, http_rules, input_files, legacy, mode_settings, settings
 from tap_ignite.bookmarks import bookmark_errors
 from tap_ignite.client import IgniteStream, TableListing
 from tap_ignite.columns import parse_tables
 from tap_ignite.snapshot_stream import SnapshotTableStream
+from tap_ignite.stopping import STOP, Interrupted
 from tap_ignite.streams import TableStream
 from tap_ignite.writer import IgniteMessageWriter
 
@@ -35,6 +36,8 @@ REPORTED_ERRORS = (
     requests.RequestException,
     input_files.InputFileError,
 )
+# What the first SIGTERM or SIGINT does (stopping.py).
+ON_SIGNAL = "no request is sent or retried after it; the last STATE written stands"
 
 
 class TapIgnite(Tap):
@@ -64,10 +67,21 @@ class TapIgnite(Tap):
         return [s for s in self.streams.values() if isinstance(s, IgniteStream)]
 
     @override
+    def _setup_signal_handlers(self) -> None:
+        # singer-sdk (pinned <0.55) installs its SIGINT/SIGTERM handlers here, with no public
+        # hook: they would exit 0 and leave the prefetch thread retrying. Ours replace them.
+        STOP.install(self.logger, ON_SIGNAL)
+
+    @override
     def discover_streams(self) -> list[Stream]:
         errors = settings.config_errors(self.config)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
+        token = str(self.config["api_token"])
+        if http_rules.api_token(token) != token:
+            self.logger.warning(
+                "api_token has spaces or line breaks around it (a paste?): sent without them"
+            )
         tables = parse_tables(TableListing(self).fetch())
         errors = settings.table_errors(self.config, tables)
         if errors:
@@ -91,6 +105,7 @@ class TapIgnite(Tap):
         # third of an export's per-row time.
         gc.freeze()
         _prefer_jemalloc()
+        STOP.install(cls.logger, ON_SIGNAL)  # until the SDK's are replaced by the same
         with reported_errors(cls):
             kwargs["state"] = input_files.checked_state(kwargs.get("state"))
             kwargs["catalog"] = input_files.checked_catalog(kwargs.get("catalog"))
@@ -123,6 +138,8 @@ def reported_errors(tap: type[Tap], ctx: click.Context | None = None) -> Iterato
     """Report API and settings errors as one error line each and exit 1, no traceback."""
     try:
         yield
+    except Interrupted as exc:
+        STOP.finish(exc)
     except ConfigValidationError as exc:
         for error in exc.errors or [str(exc)]:
             tap.logger.error("Invalid settings: %s", error)

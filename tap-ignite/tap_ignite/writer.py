@@ -22,6 +22,8 @@ import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 
+from tap_ignite.stopping import STOP
+
 if sys.version_info >= (3, 12):
     from typing import override
 else:
@@ -43,7 +45,8 @@ class _RecordLine(msgspec.Struct, omit_defaults=True, gc=False):
 
 
 def _write_out(pending: bytearray) -> None:
-    with contextlib.suppress(ValueError, OSError):  # stdout already closed at exit
+    # Whole lines or nothing: a SIGTERM waits until the write is done (stopping.py).
+    with STOP.shielded(), contextlib.suppress(ValueError, OSError):  # stdout closed at exit
         if pending:
             sys.stdout.buffer.write(pending)
             pending.clear()

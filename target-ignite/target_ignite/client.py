@@ -2,7 +2,8 @@
 
 It knows the wire (paths, bodies, status codes) and nothing of Singer, batching or flattening.
 Every message it produces goes through `redact`, so the API token cannot leak into a log line
-or an error, whatever the server or `requests` put into theirs.
+or an error, in any form, whatever the server or `requests` put into theirs. Which answers are
+retried, `Retry-After` and the whole-request timeout follow http_rules.py, as in tap-ignite.
 """
 
 from __future__ import annotations
@@ -14,23 +15,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import backoff
 import msgspec
 import requests
 
-from target_ignite import wire
+from target_ignite import http_rules, wire
 from target_ignite.errors import ImportFailed
+from target_ignite.http_rules import RETRIED_STATUSES, DeadlineSession, Redactor
+from target_ignite.stopping import STOP
 
 T = TypeVar("T")
 
-TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 RATE_LIMITED = 429
 UNAUTHORIZED = 401
-DEFAULT_RETRY_AFTER = 1.0
-MAX_RETRY_AFTER = 300.0
-CONNECT_TIMEOUT = 10.0
 MAX_BACKOFF_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
+MAX_ERROR_TEXT = 300
 
 
 @dataclass(frozen=True)
@@ -66,28 +65,17 @@ class ApiError(ImportFailed):
 
 
 class _Retryable(Exception):  # noqa: N818 - internal signal, never leaves this module
-    """A transient failure that backoff retries: 5xx, a dropped connection, a timeout."""
+    """A transient failure to retry: 429, 5xx, a dropped connection, a timeout.
 
-    def __init__(self, reason: str, *, ambiguous: bool = False) -> None:
+    `retry_after` is the wait the answer's `Retry-After` asked for, if any.
+    """
+
+    def __init__(
+        self, reason: str, *, ambiguous: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.ambiguous = ambiguous
-
-
-class _RateLimited(_Retryable):
-    """429: wait as long as `Retry-After` says."""
-
-    def __init__(self, reason: str, retry_after: float) -> None:
-        super().__init__(reason)
         self.retry_after = retry_after
-
-
-def _retry_after(response: requests.Response) -> float:
-    raw = response.headers.get(wire.RETRY_AFTER_HEADER, "")
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class ImportClient:
@@ -100,12 +88,16 @@ class ImportClient:
         *,
         timeout: float,
         max_retries: int,
+        max_retry_after: float = http_rules.DEFAULT_MAX_RETRY_AFTER,
         logger: logging.Logger,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._token = token
+        self._token = http_rules.api_token(token)
+        # The token as configured too: its stray whitespace may show up in another form.
+        self._redactor = Redactor([token])
         self.timeout = timeout
         self.max_tries = max_retries + 1
+        self.max_retry_after = max_retry_after
         self.logger = logger
         # requests.Session is not documented as thread-safe; the SDK drains sinks in threads.
         self._local = threading.local()
@@ -113,14 +105,15 @@ class ImportClient:
     # -- plumbing ---------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        """`text` with every occurrence of the token replaced."""
-        return text.replace(self._token, "<redacted>") if self._token else text
+        """`text` with the token masked in every form it may take (http_rules.secret_forms)."""
+        return self._redactor(text)
 
     @property
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            # request_timeout bounds each whole request, not each socket read.
+            session = DeadlineSession(self.timeout)
             session.headers["Authorization"] = f"Bearer {self._token}"
             session.headers["User-Agent"] = "target-ignite"
             self._local.session = session
@@ -136,16 +129,14 @@ class ImportClient:
             code = str(body.get(wire.ERROR_CODE) or code)
             message = str(body.get(wire.ERROR_MESSAGE) or message)
         elif response.text:
-            message = response.text[:300]
+            message = http_rules.server_text(response.text, self._redactor, MAX_ERROR_TEXT)
         return ApiError(what, response.status_code, self.redact(code), self.redact(message))
 
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         """One attempt; raises `_Retryable` for what is worth another try."""
         url = f"{self.api_url}{path}"
         try:
-            response = self._session.request(
-                method, url, timeout=(CONNECT_TIMEOUT, self.timeout), **kwargs
-            )
+            response = self._session.request(method, url, **kwargs)
         except requests.exceptions.ConnectTimeout as exc:
             raise _Retryable(f"{what}: connect timeout ({type(exc).__name__})") from None
         except requests.exceptions.Timeout:
@@ -156,77 +147,85 @@ class ImportClient:
             # The request may or may not have reached the server before the connection broke.
             reason = self.redact(str(exc.args[0] if exc.args else exc))
             raise _Retryable(f"{what}: connection failed ({reason})", ambiguous=True) from None
-        if response.status_code == RATE_LIMITED:
-            raise _RateLimited(f"{what}: rate limited (HTTP 429)", _retry_after(response))
-        if response.status_code in TRANSIENT_STATUSES:
-            raise _Retryable(str(self._error_from(response, what)))
-        if response.status_code >= 400:
+        status = response.status_code
+        if status in RETRIED_STATUSES:
+            reason = (
+                f"{what}: rate limited (HTTP 429)"
+                if status == RATE_LIMITED
+                else str(self._error_from(response, what))
+            )
+            try:
+                wait = http_rules.retry_after_seconds(
+                    response.headers.get(wire.RETRY_AFTER_HEADER), self.max_retry_after
+                )
+            except http_rules.RetryAfterRefused as exc:
+                raise ImportFailed(self.redact(f"{reason}: {exc}")) from None
+            raise _Retryable(reason, retry_after=wait)
+        if status >= 400:
             raise self._error_from(response, what)
         return response
 
-    def _with_retries(self, attempt: Callable[[], T], uncertain: list[str] | None = None) -> T:
-        """Run `attempt`, backing off on 429 (as Retry-After says) and transient failures.
+    def _with_retries(
+        self, what: str, attempt: Callable[[], T], uncertain: list[str] | None = None
+    ) -> T:
+        """Run `attempt`, retrying transient failures after the wait `Retry-After` asks for,
+        or else after an exponential backoff with jitter; nothing after SIGTERM (stopping.py).
 
         Attempts that may have been applied (the connection broke after sending) are
         appended to `uncertain`, so the caller can report a possible duplicate.
         """
-        tries = 0
         ambiguous = 0
-
-        def counted() -> T:
-            nonlocal tries
-            tries += 1
-            return attempt()
-
-        def wait_seconds(exc: Exception) -> float:
-            if isinstance(exc, _RateLimited):
-                return exc.retry_after
-            ceiling = min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1))
-            return random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march in step
-
-        def on_backoff(details: Any) -> None:
-            nonlocal ambiguous
-            exc = details.get("exception")
-            suffix = ""
-            if isinstance(exc, _Retryable) and exc.ambiguous:
+        for tries in range(1, self.max_tries + 1):
+            if STOP.requested:
+                msg = f"{what}: not sent, the target is stopping"
+                raise ImportFailed(msg)
+            try:
+                return attempt()
+            except _Retryable as exc:
+                failure = exc
+            if failure.ambiguous:
                 ambiguous += 1
+            if tries == self.max_tries:
+                break
+            if failure.retry_after is not None:
+                wait = failure.retry_after
+            else:
+                ceiling = min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1))
+                wait = random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march
+            suffix = ""
+            if failure.ambiguous:
                 if uncertain is not None:
-                    uncertain.append(self.redact(str(exc)))
+                    uncertain.append(self.redact(str(failure)))
                 suffix = (
                     " (the request may have been applied before the connection broke; "
                     "a duplicate would show as two imports of the same name)"
                 )
             self.logger.warning(
                 "%s; retry %d of %d in %.1fs%s",
-                exc,
-                details["tries"],
+                failure,
+                tries,
                 self.max_tries - 1,
-                details.get("wait") or 0.0,
+                wait,
                 suffix,
             )
-
-        retrying = backoff.on_exception(
-            backoff.runtime,
-            _Retryable,
-            value=wait_seconds,
-            jitter=None,
-            max_tries=self.max_tries,
-            on_backoff=on_backoff,
-        )(counted)
-        try:
-            return retrying()
-        except _Retryable as exc:
-            msg = f"{exc}; gave up after {tries} attempts"
-            if ambiguous or exc.ambiguous:
-                msg += " (an attempt may have been applied before its connection broke)"
-            raise ImportFailed(self.redact(msg)) from None
+            if STOP.pause(wait):
+                msg = f"{failure}; not retried, the target is stopping"
+                if ambiguous:
+                    msg += " (the attempt may have been applied before its connection broke)"
+                raise ImportFailed(self.redact(msg))
+        msg = f"{failure}; gave up after {tries} attempts"
+        if ambiguous:
+            msg += " (an attempt may have been applied before its connection broke)"
+        raise ImportFailed(self.redact(msg))
 
     # -- the API ----------------------------------------------------------------------
 
     def list_repositories(self) -> list[Repository]:
         """`GET /repositories/`: every repository the token can import into."""
         what = f"GET {self.api_url}{wire.REPOSITORIES_PATH}"
-        response = self._with_retries(lambda: self._request("GET", wire.REPOSITORIES_PATH, what))
+        response = self._with_retries(
+            what, lambda: self._request("GET", wire.REPOSITORIES_PATH, what)
+        )
         try:
             items = response.json()
             return [
@@ -267,6 +266,7 @@ class ImportClient:
         what = f"import '{import_name}'"
         uncertain: list[str] = []
         response = self._with_retries(
+            what,
             lambda: self._request(
                 "POST",
                 wire.IMPORT_PATH,
@@ -312,6 +312,7 @@ class ImportClient:
         headers = {"Content-Type": str(prepared.headers["Content-Type"])}
         uncertain: list[str] = []
         response = self._with_retries(
+            what,
             lambda: self._request("POST", wire.IMPORT_FILE_PATH, what, data=body, headers=headers),
             uncertain,
         )

@@ -303,12 +303,18 @@ class ImportInFlight:
                 self._then.append(callback)
 
     def _wait(self) -> None:
-        future, self._future = self._future, None
-        then, self._then = self._then, []
+        # Cleared only once the import is done: a SIGTERM may interrupt the wait (stopping.py),
+        # and the target then waits again for the same import and its callbacks.
+        future = self._future
         if future is not None:
-            future.result()  # an import that failed drops what was to follow it
-        for callback in then:
-            callback()
+            try:
+                future.result()
+            except Exception:
+                self._future, self._then = None, []  # a failed import drops what followed it
+                raise
+            self._future = None
+        while self._then:
+            self._then.pop(0)()
 
     def check(self) -> None:
         """Raise a finished import's error now, rather than at the next `submit` or `wait`."""

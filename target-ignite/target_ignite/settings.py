@@ -6,16 +6,14 @@ right after the SDK's own validation, before the target talks to the API.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from target_ignite import wire
+from target_ignite import http_rules, wire
 from target_ignite.import_names import template_problem
 
 MIB = 1024 * 1024
@@ -25,8 +23,6 @@ DEFAULT_BATCH_SIZE_ROWS = 10_000
 DEFAULT_IMPORT_NAME_TEMPLATE = "{stream} {load_started} batch {batch}"
 IMPORT_FORMATS = ("json", "ndjson", "csv")
 UNKNOWN_FIELDS_MODES = ("warn", "error", "drop")
-DEFAULT_REQUEST_TIMEOUT = 300
-DEFAULT_MAX_RETRIES = 5
 DEFAULT_FLATTENING_MAX_DEPTH = 10
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -155,60 +151,22 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="__",
         description="What joins a parent and a child name in a flattened column name.",
     ),
-    th.Property(
-        "request_timeout",
-        th.NumberType(minimum=1),
-        default=DEFAULT_REQUEST_TIMEOUT,
-        description="Seconds to wait for the API to answer one request.",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType(minimum=0, maximum=20),
-        default=DEFAULT_MAX_RETRIES,
-        description=(
-            "Retries of one request after a 429 (waiting as `Retry-After` says), a 5xx, a "
-            "dropped connection or a timeout, with exponential backoff."
-        ),
-    ),
+    # request_timeout, max_retries, max_retry_after: the same in tap-ignite.
+    *http_rules.PROPERTIES,
 ).to_dict()
-
-
-def _check_url(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return f"api_url must be an http(s) URL, got '{url}'"
-    if parts.scheme == "http":
-        host = parts.hostname
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            return (
-                f"api_url '{url}' is plain http: the API token would travel unencrypted. "
-                "Use https (http is accepted for 127.0.0.1, ::1 and localhost only)"
-            )
-    return None
 
 
 def check(config: Mapping[str, Any]) -> list[str]:
     """What is wrong with the settings beyond their JSON Schema, one line per problem."""
     problems = []
-    token = str(config.get("api_token") or "")
-    if token.upper().startswith(wire.LEGACY_JWT_PREFIX):
-        problems.append(
-            "api_token is a legacy JWT (`JWT ...`), which Ignite no longer accepts: "
-            "generate a new API token in the Ignite web app"
-        )
-    if not token.strip():
-        problems.append("api_token is empty")
     if config.get("flattening_max_key_length") is not None:
         problems.append(
             "flattening_max_key_length is not a target-ignite setting: column names are sent "
             "as long as they are, never shortened (remove the setting)"
         )
     for problem in (
-        _check_url(str(config.get("api_url") or "")),
+        http_rules.token_problem(str(config.get("api_token") or ""), wire.LEGACY_JWT_PREFIX),
+        http_rules.api_url_problem(str(config.get("api_url") or "")),
         template_problem(str(config.get("import_name_template") or "")),
     ):
         if problem:

@@ -12,7 +12,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import flattening, hints, settings
+from target_ignite import flattening, hints, http_rules, settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.import_names import ImportNames
@@ -20,6 +20,7 @@ from target_ignite.loads import ImportInFlight, Load, RepositoryDirectory, Strea
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
 from target_ignite.safe_state import RecordProgress, StateGate
 from target_ignite.sinks import IgniteSink
+from target_ignite.stopping import STOP, Interrupted
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -39,6 +40,11 @@ if t.TYPE_CHECKING:
 UNAUTHORIZED = 401
 # Failures that end a load with one line and exit code 1, never a traceback.
 STOPPING_ERRORS: tuple[type[Exception], ...] = (LoadStopped, *INPUT_ERRORS)
+# What the first SIGTERM or SIGINT does (stopping.py).
+ON_SIGNAL = (
+    "no import is started or retried after it; the import in flight finishes and the STATE "
+    "it confirms is written"
+)
 
 
 def _submitted(sink: RecordProgress) -> int:
@@ -82,11 +88,17 @@ class TargetIgnite(Target):
         if problems:
             msg = "target-ignite settings are not valid"
             raise ConfigValidationError(msg, errors=problems)
+        token = str(self.config["api_token"])
+        if http_rules.api_token(token) != token:
+            self.logger.warning(
+                "api_token has spaces or line breaks around it (a paste?): sent without them"
+            )
         self.client = ImportClient(
             str(self.config["api_url"]),
-            str(self.config["api_token"]),
+            token,
             timeout=float(self.config["request_timeout"]),
             max_retries=int(self.config["max_retries"]),
+            max_retry_after=float(self.config["max_retry_after"]),
             logger=self.logger,
         )
         self.imports = ImportInFlight()
@@ -106,6 +118,29 @@ class TargetIgnite(Target):
             self.message_reader.on_stop = self._stopping_at
         self._state_gate = StateGate()
         self._state_written: dict | None = None
+        STOP.on_interrupt(self._stop_after)
+
+    @override
+    def _setup_signal_handlers(self) -> None:
+        # singer-sdk (pinned <0.55) installs its SIGINT/SIGTERM handlers here, with no public
+        # hook: they drain every sink inside the handler, which deadlocks while the main thread
+        # waits for the import in flight, and exit 0. Ours replace them (stopping.py).
+        STOP.install(self.logger, ON_SIGNAL)
+
+    def _stop_after(self, signal: Interrupted) -> None:
+        """A signal stopped the load: the import in flight finishes (without retries), the
+        newest STATE whose records are all imported goes out, then the summary."""
+        failed = self.imports.settle()
+        if failed is not None:
+            self.logger.warning("%s", failed)
+        self._write_safe_state()
+        self._log_summary()
+        self.logger.warning(
+            "Stopped by %s: every record before the last STATE written is imported; records "
+            "after it are not, and a rerun from that STATE sends them again. Exit code %d",
+            signal,
+            signal.exit_code,
+        )
 
     def _start_up_checks(self) -> RepositoryDirectory:
         """Before any data moves: the token works, configured repositories exist."""
@@ -235,7 +270,10 @@ class TargetIgnite(Target):
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         # singer-sdk is pinned <0.55 (a private method): `drain_all` writes the latest STATE
         # right after this, so every import handed to the worker thread must be done.
-        super()._drain_all(sink_list, parallelism)
+        # One sink after another, on this thread: imports run one at a time anyway
+        # (ImportInFlight), and a drain on the SDK's thread pool would wait for the import in
+        # flight where a SIGTERM cannot interrupt it.
+        super()._drain_all(sink_list, 1)
         self.imports.wait()
 
     @override
@@ -279,8 +317,9 @@ class TargetIgnite(Target):
     def _write_state_message(self, state: dict) -> None:
         # The SDK's drain of every sink writes the latest STATE again: once is enough.
         if state != self._state_written:
-            self._state_written = state
-            super()._write_state_message(state)
+            with STOP.shielded():  # a whole line or none: a signal waits for the write
+                super()._write_state_message(state)
+                self._state_written = state
 
     def _log_summary(self) -> None:
         for line in self.load.summary():
@@ -324,10 +363,13 @@ class TargetIgnite(Target):
         file_input: t.IO[str] | None = None,
     ) -> None:
         """Run the CLI; a load that cannot go on ends with one line and exit code 1."""
+        STOP.install(cls.logger, ON_SIGNAL)  # until the SDK's are replaced by the same
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input
             )
+        except Interrupted as exc:
+            STOP.finish(exc)
         except STOPPING_ERRORS as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
