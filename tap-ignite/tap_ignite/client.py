@@ -223,7 +223,13 @@ class IgniteStream(RESTStream[str | None]):
         )
 
     def flush_output(self) -> None:
-        """Send the records the message writer still buffers (see writer.py) to stdout."""
+        """Send the records the message writer still buffers (see writer.py) to stdout.
+
+        Not once a signal stopped the tap: no STATE will cover them, so a target would load
+        them and the rerun would send them again.
+        """
+        if STOP.requested:
+            return
         flush = getattr(self._tap.message_writer, "flush", None)
         if flush is not None:
             flush()

@@ -45,12 +45,21 @@ class _RecordLine(msgspec.Struct, omit_defaults=True, gc=False):
 
 
 def _write_out(pending: bytearray) -> None:
-    # Whole lines or nothing: a SIGTERM waits until the write is done (stopping.py).
+    # Whole lines: a SIGTERM waits until the write is done (stopping.py).
     with STOP.shielded(), contextlib.suppress(ValueError, OSError):  # stdout closed at exit
         if pending:
-            sys.stdout.buffer.write(pending)
+            _write_all(pending)
             pending.clear()
         sys.stdout.flush()
+
+
+def _write_all(data: bytearray) -> None:
+    # A signal that interrupts a write to a full pipe makes it return early, with the count
+    # written so far: the rest is written again, not lost.
+    with memoryview(data) as view:
+        written = 0
+        while written < len(view):
+            written += sys.stdout.buffer.write(view[written:]) or 0
 
 
 class IgniteMessageWriter(MsgSpecWriter):
