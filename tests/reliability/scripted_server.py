@@ -232,6 +232,13 @@ def page_start(request: Request) -> int:
     return int(body.get("pageToken") or 0)
 
 
+def export_api_answer(request: Request) -> Reply:
+    """What a working Export API of `SPEND_TABLE` answers: 10 rows, 3 a page."""
+    if request.method == "GET":
+        return Reply.json(200, [SPEND_TABLE])
+    return export_rows_page(request, rows=10, page_size=3)
+
+
 def export_rows_page(request: Request, rows: int, page_size: int) -> Reply:
     """The page a rows request asks for."""
     start = page_start(request)
@@ -247,3 +254,23 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+# -- a minimal Import API: one repository, imports that succeed -------------------------------
+
+REPOSITORY = {
+    "id": "repo-1",
+    "name": "Scripted",
+    "fields": ["Id", "Period", "SupplierName", "Amount"],
+}
+
+
+def import_api_answer(request: Request) -> Reply:
+    """What a working Import API answers: the repository list, or an accepted JSON import."""
+    if request.method == "GET" and request.path.startswith("/repositories/"):
+        return Reply.json(200, [REPOSITORY])
+    body = msgspec.json.decode(request.body)
+    rows = len(body["data"])
+    return Reply.json(
+        201, {"importId": f"imp-{rows}", "importName": body["importName"], "rows": rows}
+    )
