@@ -28,7 +28,7 @@ from target_ignite import http_rules as target_rules
 from target_ignite import settings as target_settings
 from target_ignite import wire as target_wire
 
-from tests.reliability.scripted_server import Drip, Reply, Stall, scripted_server
+from tests.reliability.scripted_server import Answer, Drip, Reply, Stall, scripted_server
 
 BOTH: list[tuple[str, ModuleType]] = [("tap", tap_rules), ("target", target_rules)]
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.UTC)
@@ -239,7 +239,7 @@ def test_the_bounds_are_the_documented_ones() -> None:
 
 # -- one deadline for a whole request, against a real server ---------------------------------
 
-ANSWERS = {
+ANSWERS: dict[str, Answer] = {
     "a body that drips": Drip(interval=0.2),
     "headers that drip": Drip(interval=0.2, headers_too=True),
     "no answer at all": Stall(),
