@@ -17,8 +17,9 @@ from tests.reliability.scripted_server import wait_until
 class Lines(threading.Thread):
     """Collects a pipe's lines as they come (so that a signal never loses what was printed)."""
 
-    def __init__(self, pipe: IO[bytes]) -> None:
+    def __init__(self, pipe: IO[bytes] | None) -> None:
         super().__init__(daemon=True)
+        assert pipe is not None
         self.pipe = pipe
         self.lines: list[bytes] = []
 

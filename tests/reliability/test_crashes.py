@@ -38,25 +38,13 @@ from tests.reliability.helpers import (
     tap_argv,
     target_argv,
 )
+from tests.reliability.processes import Lines
 
 TARGET_RECORDS = 30_000
 TARGET_BATCH_ROWS = 2_000
 # STATE every 1,500 records: not aligned with batches, as a tap's STATE seldom is.
 STATE_EVERY = 1_500
 KILL_AFTER_IMPORTS = 4
-
-
-class Reader(threading.Thread):
-    """Collects a pipe's lines as they come (so a kill never loses what was printed)."""
-
-    def __init__(self, pipe: Any) -> None:
-        super().__init__(daemon=True)
-        self.pipe = pipe
-        self.lines: list[bytes] = []
-
-    def run(self) -> None:
-        for raw in self.pipe:
-            self.lines.append(raw)
 
 
 def test_tap_killed_mid_sync_resumes_from_its_last_state_without_losing_a_row(
@@ -73,7 +61,7 @@ def test_tap_killed_mid_sync_resumes_from_its_last_state_without_losing_a_row(
         env=plugin_env(),
     )
     assert process.stdout is not None
-    errors = Reader(process.stderr)
+    errors = Lines(process.stderr)
     errors.start()
     before_state: dict[str, set[str]] = {stream: set() for stream in truth}
     unacknowledged: list[tuple[str, str]] = []
@@ -137,7 +125,7 @@ def _kill_target_mid_load(
         env=plugin_env(),
     )
     assert process.stdin is not None
-    out, err = Reader(process.stdout), Reader(process.stderr)
+    out, err = Lines(process.stdout), Lines(process.stderr)
     out.start()
     err.start()
 
@@ -243,7 +231,7 @@ def test_pipeline_with_the_target_killed_rerun_from_its_last_state_loses_no_row(
     )
     assert tap.stdout is not None
     tap.stdout.close()  # the target holds the pipe now: its death breaks the tap's writes
-    out, err = Reader(target.stdout), Reader(target.stderr)
+    out, err = Lines(target.stdout), Lines(target.stderr)
     out.start()
     err.start()
     deadline = time.monotonic() + 300

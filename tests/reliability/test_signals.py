@@ -228,10 +228,21 @@ def proxy_to(ignite: RunningSandbox, path: str, answer: Any) -> ScriptedServer:
     return ScriptedServer(script).start()
 
 
-def target_config(
-    proxy: ScriptedServer, repository: dict[str, Any], **extra: Any
-) -> dict[str, Any]:
-    return {"api_url": proxy.url, "api_token": SECRET, "repository_id": repository["id"], **extra}
+def start_target(
+    tmp_path: Path,
+    proxy: ScriptedServer,
+    repository: dict[str, Any],
+    *,
+    records: int = 1_000,
+    state_every: int = 100,
+    **settings: Any,
+) -> Child:
+    """target-ignite through `proxy` into `repository`, fed `records` spend records (imports of
+    500, a STATE every `state_every`)."""
+    config = {"api_url": proxy.url, "api_token": SECRET, "repository_id": repository["id"],
+              "batch_size_rows": 500, **settings}  # fmt: skip
+    singer_input = spend_input(range(1, records + 1), state_every=state_every)
+    return Child("target-ignite", target_argv(tmp_path, config), stdin=singer_input)
 
 
 def new_repository(ignite: RunningSandbox) -> dict[str, Any]:
@@ -257,9 +268,7 @@ def test_target_stops_while_input_arrives_faster_than_imports(
     slow_imports = proxy_to(ignite, "/import/", lambda request: Forward(ignite.url, delay=1.0))
     proxy = slow_imports
     try:
-        config = target_config(proxy, repository, batch_size_rows=500)
-        child = Child("target-ignite", target_argv(tmp_path, config),
-                      stdin=spend_input(range(1, 20_001), state_every=250))  # fmt: skip
+        child = start_target(tmp_path, proxy, repository, records=20_000, state_every=250)
         child.wait_for(lambda: bool(child.stdout_lines()), "the first STATE")
         child.send(signum)
         seconds = child.finish(timeout=EXIT_BOUND)
@@ -282,9 +291,7 @@ def test_target_sigterm_during_an_import_waits_for_it_and_confirms_it(
     repository = new_repository(ignite)
     proxy = proxy_to(ignite, "/import/", lambda request: Forward(ignite.url, delay=3.0))
     try:
-        config = target_config(proxy, repository, batch_size_rows=500)
-        child = Child("target-ignite", target_argv(tmp_path, config),
-                      stdin=spend_input(range(1, 1_001), state_every=100))  # fmt: skip
+        child = start_target(tmp_path, proxy, repository)
         child.wait_for(lambda: len(proxy.seen("POST", "/import/")) == 1, "the first import")
         child.send(signal.SIGTERM)
         seconds = child.finish(timeout=EXIT_BOUND)
@@ -305,9 +312,7 @@ def test_target_sigterm_while_an_import_waits_to_be_retried(
     unavailable = Reply.json(503, {"error": "unavailable"}, **{"Retry-After": "120"})
     proxy = proxy_to(ignite, "/import/", lambda request: unavailable)
     try:
-        config = target_config(proxy, repository, batch_size_rows=500)
-        child = Child("target-ignite", target_argv(tmp_path, config),
-                      stdin=spend_input(range(1, 1_001), state_every=100))  # fmt: skip
+        child = start_target(tmp_path, proxy, repository)
         child.wait_for(lambda: "retry 1 of 5 in 120.0s" in child.stderr(), "a retry")
         child.send(signal.SIGTERM)
         seconds = child.finish(timeout=EXIT_BOUND)
@@ -326,9 +331,7 @@ def test_target_second_signal_ends_it_at_once(ignite: RunningSandbox, tmp_path: 
     repository = new_repository(ignite)
     proxy = proxy_to(ignite, "/import/", lambda request: Stall())  # never answered
     try:
-        config = target_config(proxy, repository, batch_size_rows=500, request_timeout=600)
-        child = Child("target-ignite", target_argv(tmp_path, config),
-                      stdin=spend_input(range(1, 1_001), state_every=100))  # fmt: skip
+        child = start_target(tmp_path, proxy, repository, request_timeout=600)
         child.wait_for(lambda: len(proxy.seen("POST", "/import/")) == 1, "the first import")
         child.send(signal.SIGTERM)
         child.wait_for(lambda: "Received SIGTERM: stopping" in child.stderr(), "the first stop")
