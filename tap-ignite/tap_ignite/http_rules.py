@@ -12,11 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import email.utils
+import heapq
 import ipaddress
+import itertools
 import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
@@ -262,9 +265,11 @@ def _is_loopback(host: str) -> bool:
 # -- one deadline for a whole request --------------------------------------------------------
 #
 # requests' timeout bounds each socket operation, so a server that sends a byte a second never
-# trips it. Here a timer shuts the request's socket down when `request_timeout` has passed
+# trips it. Here a watchdog shuts the request's socket down when `request_timeout` has passed
 # since the request started, whatever it was doing (sending, waiting for headers, reading the
-# body); the request then fails, and `whole_request` reports it as a Timeout.
+# body); the request then fails, and `whole_request` reports it as a Timeout. One watchdog
+# thread serves every request of the process: starting a thread per request cost up to a
+# switch interval of the GIL each time.
 
 _local = threading.local()
 
@@ -274,17 +279,11 @@ class _Watch:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
         self.expired = False
+        self.finished = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
 
     def attach(self, sock: object) -> None:
         if not isinstance(sock, socket.socket):  # not connected yet, or TLS inside a proxy
@@ -294,11 +293,55 @@ class _Watch:
             if self.expired:
                 _shut_down(sock)
 
-    def _expire(self) -> None:
+    def finish(self) -> None:
         with self._lock:
+            self.finished = True
+            self._sockets.clear()
+
+    def expire(self) -> None:
+        with self._lock:
+            if self.finished:
+                return
             self.expired = True
             for sock in self._sockets:
                 _shut_down(sock)
+
+
+class _Watchdog:
+    """One daemon thread that expires each watch at its deadline (started at first use)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (watch.deadline, next(self._order), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="request-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify()
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                while self._due and self._due[0][2].finished:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._changed.wait()
+                    continue
+                wait = self._due[0][0] - time.monotonic()
+                if wait > 0:
+                    self._changed.wait(wait)
+                    continue
+                heapq.heappop(self._due)[2].expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut_down(sock: socket.socket) -> None:
@@ -318,7 +361,7 @@ def whole_request(seconds: float) -> Iterator[None]:
         return
     watch = _Watch(seconds)
     _local.watch = watch
-    watch.start()
+    _WATCHDOG.add(watch)
     try:
         yield
     except (requests.RequestException, OSError):
@@ -326,7 +369,7 @@ def whole_request(seconds: float) -> Iterator[None]:
             raise _timed_out(seconds) from None
         raise
     finally:
-        watch.cancel()
+        watch.finish()
         _local.watch = None
     if watch.expired:  # e.g. a body that ended early because its socket was shut down
         raise _timed_out(seconds)
