@@ -302,7 +302,7 @@ class IgniteStream(RESTStream[str | None]):
             max_tries=self.backoff_max_tries,
             giveup=lambda _: STOP.requested,  # after SIGTERM, nothing is retried
             on_backoff=self.backoff_handler,
-            jitter=self.backoff_jitter,
+            jitter=None,  # in backoff_wait_generator: not added to a Retry-After
             logger=None,
         )
 
@@ -317,13 +317,16 @@ class IgniteStream(RESTStream[str | None]):
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        """`Retry-After` when the server sends one (429), else exponential backoff."""
+        """The wait `Retry-After` asks for, as it asks (the same in target-ignite), else
+        exponential backoff with the SDK's jitter."""
         expo = backoff.expo(factor=BACKOFF_FACTOR, max_value=BACKOFF_MAX_WAIT)
         next(expo)  # consume expo's own priming step; backoff primes only this generator
         exception = yield 0.0  # primed by backoff with send(None); this value is unused
         while True:
             retry_after = getattr(exception, "retry_after", None)
-            exception = yield retry_after if retry_after is not None else next(expo)
+            if retry_after is None:
+                retry_after = self.backoff_jitter(next(expo))
+            exception = yield retry_after
 
     @override
     def backoff_max_tries(self) -> int:
