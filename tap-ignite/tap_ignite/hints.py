@@ -6,10 +6,11 @@ from `<PLUGIN NAME>_<SETTING>` (TAP_IGNITE_API_TOKEN), so that is the name error
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError
+
+from tap_ignite.http_rules import url_without_credentials
 
 PLUGIN_NAME = "tap-ignite"
 # How the SDK's JSON Schema validation words a missing setting.
@@ -41,19 +42,9 @@ def _hint(error: str) -> str:
 def unreachable(exc: requests.RequestException) -> str:
     """One line: the URL tried, the setting that holds it, what to check, then the raw text."""
     tried = exc.request.url if exc.request is not None else None
-    where = f" at {_without_credentials(tried)}" if tried else ""
+    where = f" at {url_without_credentials(tried)}" if tried else ""
     return (
         f"Could not reach the Ignite API{where}: check the api_url setting "
         f"({env_var('api_url')}), that the server is up and that this machine can reach it "
         f"(network, proxy, firewall). {type(exc).__name__}: {exc}"
     )
-
-
-def _without_credentials(url: str) -> str:
-    """The URL without a user or password a user may have written into it."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -6,9 +6,10 @@ from `<PLUGIN NAME>_<SETTING>` (TARGET_IGNITE_API_TOKEN), so that is the name er
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 from singer_sdk.exceptions import ConfigValidationError
+
+from target_ignite.http_rules import url_without_credentials
 
 PLUGIN_NAME = "target-ignite"
 # How the SDK's JSON Schema validation words a missing setting.
@@ -39,19 +40,9 @@ def _hint(error: str) -> str:
 
 def unreachable(api_url: str, detail: str) -> str:
     """One line: the URL tried, the setting that holds it, what to check, then the raw text."""
-    shown = _without_credentials(api_url)
+    shown = url_without_credentials(api_url)
     return (
         f"Could not reach the Ignite API at {shown}: check the api_url setting "
         f"({env_var('api_url')}), that the server is up and that this machine can reach it "
         f"(network, proxy, firewall). {detail.replace(api_url, shown)}"
     )
-
-
-def _without_credentials(url: str) -> str:
-    """The URL without a user or password a user may have written into it."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -164,7 +164,7 @@ def test_unreachable_api_is_one_error_line(tmp_path: Path) -> None:
     assert "Retrying /tables/" in run.stderr
 
 
-def test_unreachable_api_url_with_credentials_shows_none(tmp_path: Path) -> None:
+def test_an_api_url_with_credentials_is_refused_and_shows_none(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -172,8 +172,11 @@ def test_unreachable_api_url_with_credentials_shows_none(tmp_path: Path) -> None
               "max_retries": 0}  # fmt: skip
     run = run_cli(tmp_path, config)
     assert run.returncode == 1
-    assert f"Could not reach the Ignite API at http://127.0.0.1:{port}/tables/" in run.stderr
+    # Refused at start-up (issue 12), before any request: shown without the credentials.
+    assert f"api_url 'http://127.0.0.1:{port}' carries credentials" in run.stderr
+    assert "Could not reach" not in run.stderr
     assert "hunter2" not in run.stderr
+    assert "ann:" not in run.stderr
 
 
 @pytest.mark.parametrize("args", [(), ("--discover",)])

@@ -235,8 +235,7 @@ def test_unreachable_api_says_which_setting_holds_the_url_and_what_to_check(tmp_
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = {"api_url": f"http://ann:hunter2@127.0.0.1:{port}", "api_token": "tok",
-              "max_retries": 0}  # fmt: skip
+    config = {"api_url": f"http://127.0.0.1:{port}", "api_token": "tok", "max_retries": 0}
     run = run_target(config, DATA / "delete_query_march_25_rows.singer", tmp_path)
 
     assert run.returncode == 1
@@ -244,4 +243,20 @@ def test_unreachable_api_says_which_setting_holds_the_url_and_what_to_check(tmp_
     (error,) = [line for line in run.error_lines if "target-ignite" in line]
     assert f"Could not reach the Ignite API at http://127.0.0.1:{port}: " in error
     assert error.index("api_url setting (TARGET_IGNITE_API_URL)") < error.index("connection failed")
-    assert "hunter2" not in error
+
+
+def test_an_api_url_with_credentials_is_refused_and_shows_none(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on: no request may be needed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {"api_url": f"http://ann:hunter2@127.0.0.1:{port}", "api_token": "tok",
+              "max_retries": 0}  # fmt: skip
+    run = run_target(config, DATA / "delete_query_march_25_rows.singer", tmp_path)
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    # Refused at start-up (issue 12), before any request: shown without the credentials.
+    (error,) = [line for line in run.error_lines if "target-ignite" in line]
+    assert f"api_url 'http://127.0.0.1:{port}' carries credentials" in error
+    assert "hunter2" not in run.stderr
+    assert "ann:" not in run.stderr
