@@ -1,0 +1,1 @@
+"""target-duckdb-typed: a Singer target for DuckDB with typed, exact columns."""

@@ -1,0 +1,260 @@
+"""What the worker runs for a stream, each as one transaction: a batch of RECORD lines, the
+files of one BATCH message, the retirement of older versions.
+
+BATCH files go to DuckDB as they are: parquet through DuckDB's own `read_parquet` (no row
+passes through Python), jsonl through the same Arrow read as RECORD lines. Either way the
+rows get the same casts and checks as RECORD rows (`loading.py`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import duckdb
+import pyarrow as pa
+from singer_sdk.helpers._batch import StorageTarget
+
+from target_duckdb_typed import wire
+from target_duckdb_typed.errors import BadInput, LoadStopped
+from target_duckdb_typed.loading import NULL, Source, row_name, statement
+from target_duckdb_typed.names import TableName, ident, literal
+from target_duckdb_typed.record_lines import (
+    EXTRACTED,
+    LINE,
+    VERSION,
+    LineBuffer,
+    ReadPlan,
+    read_lines,
+    source_name,
+)
+from target_duckdb_typed.warehouse import Warehouse, describe
+
+ROWS = "target_duckdb_typed_rows"
+_ERROR_PREFIX = re.compile(r"^[A-Za-z ]+ Error: ")
+_AT_LINE = re.compile(r"^line (\d+) ")
+
+
+@dataclass(frozen=True)
+class StreamTable:
+    """A stream, the table it loads, and how its lines are read."""
+
+    stream: str
+    table: TableName
+    plan: ReadPlan
+
+
+def load_lines(
+    warehouse: Warehouse, target: StreamTable, buffer: LineBuffer, version: int | None
+) -> None:
+    """A batch of RECORD lines. At a bad line, the lines before it are committed (in a
+    transaction of their own) and BadInput names the line."""
+    try:
+        _load_lines(warehouse, target, buffer, version)
+    except BadInput as exc:
+        earlier = buffer.before(exc.line) if exc.line is not None else LineBuffer()
+        if len(earlier):
+            _load_lines(warehouse, target, earlier, version)
+            warehouse.logger.info(
+                "Committed the %d rows of stream '%s' read before line %d",
+                len(earlier),
+                target.stream,
+                exc.line,
+            )
+        raise
+
+
+def _load_lines(
+    warehouse: Warehouse, target: StreamTable, buffer: LineBuffer, version: int | None
+) -> None:
+    rows = read_lines(buffer, target.plan)
+    versions = rows.column(VERSION)
+    if versions.null_count == len(versions):
+        version_sql = NULL if version is None else str(int(version))
+    else:
+        version_sql = f"src.{VERSION}" if version is None else f"coalesce(src.{VERSION}, {version})"
+    keys = target.plan.keys
+    names = {column.name: source_name(i) for i, column in enumerate(target.plan.columns)}
+    source = Source(
+        relation=ROWS,
+        columns=names,
+        order=LINE,
+        where=row_name(
+            "line ",
+            f"src.{LINE}",
+            target.stream,
+            [(key, names[key]) for key in keys],
+        ),
+        version=version_sql,
+        extracted=f"src.{EXTRACTED}",
+    )
+    with _registered(warehouse, ROWS, rows), _translated(target):
+        sql = statement(warehouse, target.stream, target.table, source, keys)
+        warehouse.run_in_transaction([sql])
+
+
+def load_files(
+    warehouse: Warehouse,
+    target: StreamTable,
+    *,
+    encoding_format: str,
+    compression: str | None,
+    urls: Sequence[str],
+    version: int | None,
+) -> None:
+    """The files of one BATCH message, as one transaction."""
+    with _local_files(urls) as paths, _translated(target):
+        statements = []
+        if encoding_format == wire.BATCH_PARQUET:
+            for path in paths:
+                statements.append(_parquet_statement(warehouse, target, path, version))
+            warehouse.run_in_transaction(statements)
+            return
+        if encoding_format != wire.BATCH_JSONL:
+            msg = f"stream '{target.stream}': BATCH files in '{encoding_format}' are not supported"
+            raise LoadStopped(msg)
+        plan = ReadPlan(target.stream, target.plan.columns, target.plan.keys, wrapped=False)
+        names = {column.name: source_name(i) for i, column in enumerate(plan.columns)}
+        registered = []
+        try:
+            for number, path in enumerate(paths):
+                rows = read_lines(_file_lines(path, compression), plan, origin=f"file {path.name}")
+                name = f"{ROWS}_{number}"
+                warehouse.con.register(name, rows)
+                registered.append(name)
+                source = Source(
+                    relation=name,
+                    columns=names,
+                    order=LINE,
+                    where=row_name(
+                        f"file {path.name} line ",
+                        f"src.{LINE}",
+                        target.stream,
+                        [(key, names[key]) for key in plan.keys],
+                    ),
+                    version=NULL if version is None else str(int(version)),
+                )
+                statements.append(
+                    statement(warehouse, target.stream, target.table, source, plan.keys)
+                )
+            warehouse.run_in_transaction(statements)
+        finally:
+            for name in registered:
+                warehouse.con.unregister(name)
+
+
+def _parquet_statement(
+    warehouse: Warehouse, target: StreamTable, path: Path, version: int | None
+) -> str:
+    relation = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    in_file = {name.lower(): name for name in describe(warehouse.con, relation)}
+    columns = {
+        column.name: in_file[column.name.lower()]
+        for column in target.plan.columns
+        if column.name.lower() in in_file
+    }
+    for key in target.plan.keys:
+        if key not in columns:
+            msg = f"file {path.name} (stream '{target.stream}'): no column for key property {key}"
+            raise BadInput(msg)
+        row = warehouse.con.execute(
+            f"SELECT file_row_number FROM {relation} WHERE {ident(columns[key])} IS NULL LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            msg = (
+                f"file {path.name} row {int(row[0]) + 1} (stream '{target.stream}'): "
+                f"key property {key} is null"
+            )
+            raise BadInput(msg)
+    source = Source(
+        relation=relation,
+        columns=columns,
+        order="file_row_number",
+        where=row_name(
+            f"file {path.name} row ",
+            "src.file_row_number + 1",
+            target.stream,
+            [(key, columns[key]) for key in target.plan.keys],
+        ),
+        version=NULL if version is None else str(int(version)),
+    )
+    return statement(warehouse, target.stream, target.table, source, target.plan.keys)
+
+
+def retire_versions(warehouse: Warehouse, target: StreamTable, version: int, *, soft: bool) -> None:
+    """Rows of versions older than `version` are deleted (or marked, `soft`)."""
+    with _translated(target):
+        count = warehouse.retire_versions(target.table, version, soft=soft)
+    warehouse.logger.info(
+        "Stream '%s': version %d is active; %d rows of older versions %s in %s",
+        target.stream,
+        version,
+        count,
+        "marked with _sdc_deleted_at" if soft else "deleted",
+        target.table,
+    )
+
+
+def _file_lines(path: Path, compression: str | None) -> LineBuffer:
+    opener = gzip.open if compression == wire.BATCH_GZIP else open
+    buffer = LineBuffer()
+    with opener(path, "rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                buffer.add(line, number)
+    return buffer
+
+
+@contextmanager
+def _registered(warehouse: Warehouse, name: str, rows: pa.Table) -> Iterator[None]:
+    warehouse.con.register(name, rows)
+    try:
+        yield
+    finally:
+        warehouse.con.unregister(name)
+
+
+@contextmanager
+def _translated(target: StreamTable) -> Iterator[None]:
+    """DuckDB's errors as one-line LoadStopped (BadInput when they name a line)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        text = _ERROR_PREFIX.sub("", str(exc).strip().splitlines()[0])
+        match = _AT_LINE.match(text)
+        if match:
+            raise BadInput(text, int(match.group(1))) from None
+        if text.startswith("file "):
+            raise BadInput(text) from None
+        msg = f"stream '{target.stream}': could not load table {target.table}: {text}"
+        raise LoadStopped(msg) from None
+
+
+@contextmanager
+def _local_files(urls: Sequence[str]) -> Iterator[list[Path]]:
+    """Each BATCH file as a local path; files elsewhere (s3://...) are copied to a temp
+    folder first, through the SDK's storage (fsspec)."""
+    with tempfile.TemporaryDirectory(prefix="target-duckdb-typed-") as folder:
+        paths = []
+        for number, url in enumerate(urls):
+            parsed = urlparse(url)
+            if parsed.scheme in {"", "file"}:
+                paths.append(Path(url2pathname(parsed.path)))
+                continue
+            head, tail = StorageTarget.split_url(url)
+            local = Path(folder) / f"{number}-{Path(tail).name}"
+            with (
+                StorageTarget.from_url(head).open(tail, mode="rb") as remote,
+                local.open("wb") as copy,
+            ):
+                shutil.copyfileobj(remote, copy, length=1 << 20)
+            paths.append(local)
+        yield paths

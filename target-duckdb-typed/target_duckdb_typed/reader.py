@@ -1,0 +1,122 @@
+"""Reading Singer messages as bytes, RECORD lines straight into their stream's batch.
+
+A RECORD line of a stream loaded as it is (no stream map, no flattening) is not decoded
+here at all: `take_record_line` appends its bytes to the stream's batch, and Arrow parses
+the batch in one go (`record_lines.py`). Every other line is decoded with msgspec (numbers
+with a fraction as Decimal, so nothing is rounded) and handled the SDK's way.
+
+Lines are counted: whatever stops the load gets `line N (stream 'x'): ` in front of its
+message, and the target may commit what was read before that line (`on_stop`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import typing as t
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+
+import msgspec
+from singer_sdk.contrib.msgspec import MsgSpecReader, decoder
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+
+from target_duckdb_typed import wire
+from target_duckdb_typed.errors import LoadStopped
+
+_STREAM = re.compile(rb'"stream"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_NON_FINITE = re.compile(rb"(?<![\"\w])-?(NaN|Infinity)(?![\"\w])")
+
+
+def _lines(source: t.IO[str] | t.IO[bytes]) -> Iterator[bytes]:
+    """The input's lines as bytes (a text stream is read through its byte buffer)."""
+    binary = getattr(source, "buffer", None)
+    if isinstance(source, io.TextIOWrapper) and binary is not None:
+        yield from binary
+        return
+    for line in t.cast("Iterable[str | bytes]", source):
+        yield line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+
+
+class LineReader(MsgSpecReader):
+    """The SDK's msgspec reader, reading bytes, with a shortcut for RECORD lines and line
+    numbers in every error it lets through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line_number = 0
+        # (line, where its stream name starts, line number) -> whether it was taken.
+        self.take_record_line: t.Callable[[bytes, int, int], bool] | None = None
+        # Called with the line number and the error before any error goes on up.
+        self.on_stop: t.Callable[[int, Exception], None] | None = None
+
+    def deserialize_json(self, line: str | bytes) -> dict:
+        """Decode one line; NaN, Infinity and bad JSON are refused with the reason."""
+        try:
+            message = decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            reason = f"not valid JSON ({exc})"
+            raw = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+            if _NON_FINITE.search(raw):
+                reason += "; NaN and Infinity are not JSON numbers"
+            raise InvalidInputLine(reason) from None
+        if not isinstance(message, dict):
+            msg = f"not a Singer message: a JSON {type(message).__name__}, not an object"
+            raise InvalidInputLine(msg)
+        return message
+
+    def _process_unknown_message(self, message_dict: dict) -> None:
+        msg = f"unknown message type '{message_dict[wire.MESSAGE_TYPE]}'"
+        raise InvalidInputLine(msg)
+
+    def process_lines(
+        self,
+        file_input: t.IO[str] | None,
+        callbacks: dict[str, t.Callable[[dict], None]],
+    ) -> t.Counter[str]:
+        """The SDK's loop over lines, counting them (blank ones too, as an editor does)."""
+        stats: dict[str, int] = defaultdict(int)
+        take = self.take_record_line
+        prefixes = wire.RECORD_LINE_PREFIXES
+        for number, line in enumerate(_lines(file_input or self.default_input), start=1):
+            self.line_number = number
+            message: dict | None = None
+            try:
+                if take is not None and line.startswith(prefixes):
+                    start = len(prefixes[0] if line.startswith(prefixes[0]) else prefixes[1])
+                    if take(line, start, number):
+                        stats[wire.RECORD] += 1
+                        continue
+                if not line.strip():
+                    continue
+                message = self.deserialize_json(line)
+                self.assert_line_requires(message, requires={wire.MESSAGE_TYPE})
+                callback = callbacks.get(message[wire.MESSAGE_TYPE])
+                if callback is None:
+                    self._process_unknown_message(message)
+                else:
+                    callback(message)
+            except Exception as exc:
+                if not isinstance(exc, LoadStopped):  # ours say where already
+                    self._annotate(exc, number, _stream_of(line, message))
+                if self.on_stop is not None:
+                    self.on_stop(number, exc)
+                raise
+            stats[message[wire.MESSAGE_TYPE]] += 1
+        return Counter(**stats)
+
+    @staticmethod
+    def _annotate(exc: Exception, number: int, stream: str | None) -> None:
+        """Put the line and stream in front of the message, keeping the exception's type."""
+        where = f"line {number}" + (f" (stream '{stream}')" if stream else "")
+        text = str(exc.args[0]) if exc.args else type(exc).__name__
+        if text.startswith("line "):
+            return
+        exc.args = (f"{where}: {text}", *exc.args[1:])
+
+
+def _stream_of(line: bytes, message: dict | None) -> str | None:
+    if isinstance(message, dict) and isinstance(message.get(wire.MESSAGE_STREAM), str):
+        return t.cast("str", message[wire.MESSAGE_STREAM])
+    match = _STREAM.search(line)
+    return match.group(1).decode("utf-8", "replace") if match else None
