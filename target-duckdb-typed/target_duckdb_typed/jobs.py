@@ -25,7 +25,7 @@ from singer_sdk.helpers._batch import StorageTarget
 
 from target_duckdb_typed import wire
 from target_duckdb_typed.errors import BadInput, LoadStopped
-from target_duckdb_typed.loading import NULL, Source, row_name, statement
+from target_duckdb_typed.loading import NULL, Source, prepare_versions, row_name, statements
 from target_duckdb_typed.names import TableName, ident, literal
 from target_duckdb_typed.record_lines import (
     EXTRACTED,
@@ -59,6 +59,8 @@ def load_lines(
     transaction of their own) and BadInput names the line."""
     try:
         _load_lines(warehouse, target, buffer, version)
+        # Arrow's allocator keeps freed memory for reuse; between batches it is not needed.
+        pa.default_memory_pool().release_unused()
     except BadInput as exc:
         earlier = buffer.before(exc.line) if exc.line is not None else LineBuffer()
         if len(earlier):
@@ -95,10 +97,13 @@ def _load_lines(
         ),
         version=version_sql,
         extracted=f"src.{EXTRACTED}",
+        unchecked_decimals=True,
     )
     with _registered(warehouse, ROWS, rows), _translated(target):
-        sql = statement(warehouse, target.stream, target.table, source, keys)
-        warehouse.run_in_transaction([sql])
+        prepare_versions(warehouse, target.table, source)
+        with warehouse.transaction():
+            for sql in statements(warehouse, target.stream, target.table, source, keys):
+                warehouse.execute(sql)
 
 
 def load_files(
@@ -111,49 +116,75 @@ def load_files(
     version: int | None,
 ) -> None:
     """The files of one BATCH message, as one transaction."""
+    if encoding_format not in {wire.BATCH_PARQUET, wire.BATCH_JSONL}:
+        msg = f"stream '{target.stream}': BATCH files in '{encoding_format}' are not supported"
+        raise LoadStopped(msg)
+    version_sql = NULL if version is None else str(int(version))
+    registered: list[str] = []
     with _local_files(urls) as paths, _translated(target):
-        statements = []
-        if encoding_format == wire.BATCH_PARQUET:
-            for path in paths:
-                statements.append(_parquet_statement(warehouse, target, path, version))
-            warehouse.run_in_transaction(statements)
-            return
-        if encoding_format != wire.BATCH_JSONL:
-            msg = f"stream '{target.stream}': BATCH files in '{encoding_format}' are not supported"
-            raise LoadStopped(msg)
-        plan = ReadPlan(target.stream, target.plan.columns, target.plan.keys, wrapped=False)
-        names = {column.name: source_name(i) for i, column in enumerate(plan.columns)}
-        registered = []
         try:
-            for number, path in enumerate(paths):
-                rows = read_lines(_file_lines(path, compression), plan, origin=f"file {path.name}")
-                name = f"{ROWS}_{number}"
-                warehouse.con.register(name, rows)
-                registered.append(name)
-                source = Source(
-                    relation=name,
-                    columns=names,
-                    order=LINE,
-                    where=row_name(
-                        f"file {path.name} line ",
-                        f"src.{LINE}",
-                        target.stream,
-                        [(key, names[key]) for key in plan.keys],
-                    ),
-                    version=NULL if version is None else str(int(version)),
-                )
-                statements.append(
-                    statement(warehouse, target.stream, target.table, source, plan.keys)
-                )
-            warehouse.run_in_transaction(statements)
+            if encoding_format == wire.BATCH_PARQUET:
+                sources = [_parquet_source(warehouse, target, path, version_sql) for path in paths]
+            else:
+                sources = []
+                for number, path in enumerate(paths):
+                    sources.append(
+                        _jsonl_source(
+                            warehouse,
+                            target,
+                            path,
+                            compression=compression,
+                            version_sql=version_sql,
+                            number=number,
+                        )
+                    )
+                    registered.append(sources[-1].relation)
+            for source in sources[:1]:
+                prepare_versions(warehouse, target.table, source)
+            with warehouse.transaction():
+                for source in sources:
+                    keys = target.plan.keys
+                    for sql in statements(warehouse, target.stream, target.table, source, keys):
+                        warehouse.execute(sql)
         finally:
             for name in registered:
                 warehouse.con.unregister(name)
 
 
-def _parquet_statement(
-    warehouse: Warehouse, target: StreamTable, path: Path, version: int | None
-) -> str:
+def _jsonl_source(
+    warehouse: Warehouse,
+    target: StreamTable,
+    path: Path,
+    *,
+    compression: str | None,
+    version_sql: str,
+    number: int,
+) -> Source:
+    """A jsonl BATCH file read like RECORD lines, registered under a name of its own."""
+    plan = ReadPlan(target.stream, target.plan.columns, target.plan.keys, wrapped=False)
+    rows = read_lines(_file_lines(path, compression), plan, origin=f"file {path.name}")
+    name = f"{ROWS}_{number}"
+    warehouse.con.register(name, rows)
+    columns = {column.name: source_name(i) for i, column in enumerate(plan.columns)}
+    return Source(
+        relation=name,
+        columns=columns,
+        order=LINE,
+        where=row_name(
+            f"file {path.name} line ",
+            f"src.{LINE}",
+            target.stream,
+            [(key, columns[key]) for key in plan.keys],
+        ),
+        version=version_sql,
+        unchecked_decimals=True,
+    )
+
+
+def _parquet_source(
+    warehouse: Warehouse, target: StreamTable, path: Path, version_sql: str
+) -> Source:
+    """A parquet BATCH file as DuckDB reads it (`read_parquet`), its keys checked."""
     relation = f"read_parquet({literal(str(path))}, file_row_number = true)"
     in_file = {name.lower(): name for name in describe(warehouse.con, relation)}
     columns = {
@@ -165,16 +196,16 @@ def _parquet_statement(
         if key not in columns:
             msg = f"file {path.name} (stream '{target.stream}'): no column for key property {key}"
             raise BadInput(msg)
-        row = warehouse.con.execute(
+        rows = warehouse.con.execute(
             f"SELECT file_row_number FROM {relation} WHERE {ident(columns[key])} IS NULL LIMIT 1"
-        ).fetchone()
-        if row is not None:
+        ).fetchall()
+        if rows:
             msg = (
-                f"file {path.name} row {int(row[0]) + 1} (stream '{target.stream}'): "
+                f"file {path.name} row {int(rows[0][0]) + 1} (stream '{target.stream}'): "
                 f"key property {key} is null"
             )
             raise BadInput(msg)
-    source = Source(
+    return Source(
         relation=relation,
         columns=columns,
         order="file_row_number",
@@ -184,9 +215,8 @@ def _parquet_statement(
             target.stream,
             [(key, columns[key]) for key in target.plan.keys],
         ),
-        version=NULL if version is None else str(int(version)),
+        version=version_sql,
     )
-    return statement(warehouse, target.stream, target.table, source, target.plan.keys)
 
 
 def retire_versions(warehouse: Warehouse, target: StreamTable, version: int, *, soft: bool) -> None:
@@ -235,6 +265,8 @@ def _translated(target: StreamTable) -> Iterator[None]:
         if text.startswith("file "):
             raise BadInput(text) from None
         msg = f"stream '{target.stream}': could not load table {target.table}: {text}"
+        if "failed to allocate" in text or "Out of Memory" in text:
+            msg += " (raise the memory_limit setting)"
         raise LoadStopped(msg) from None
 
 

@@ -37,6 +37,9 @@ class Source:
     where: str
     version: str = NULL
     extracted: str = NULL
+    # Arrow reads decimals at DuckDB's widest type without checking their digits before the
+    # point: each value of these columns is checked against the column's precision.
+    unchecked_decimals: bool = False
 
 
 def row_name(label: str, number: str, stream: str, keys: Sequence[tuple[str, str]]) -> str:
@@ -49,47 +52,96 @@ def row_name(label: str, number: str, stream: str, keys: Sequence[tuple[str, str
     return f"concat({', '.join(parts)})"
 
 
-def convert(value: str, source: SqlType, target: SqlType, where: str, name: str) -> str:
-    """SQL turning `value` (of type `source`) into `target`, or stopping the batch."""
+def convert(
+    value: str, source: SqlType, target: SqlType, where: str, name: str, *, unchecked: bool = False
+) -> str:
+    """SQL turning `value` (of type `source`) into `target`, or stopping the batch.
+    `unchecked`: a DECIMAL source may hold more digits than its type says (Arrow's)."""
+    if unchecked and _decimal_of(source) is not None:
+        return _within_precision(value, source, target, where, name)
+    stop = _stop(value, target, where, name)
     if source == target:
         return value
     if st.holds(target, source):
         return f"CAST({value} AS {target.sql})"
-    failed = [f"TRY_CAST({value} AS {target.sql}) IS NULL"]
-    reason = f", not a valid {target}"
-    if target.name == st.DECIMAL:
+    cast = f"TRY_CAST({value} AS {target.sql})"
+    if target.name == st.DECIMAL and source.name == st.DECIMAL and source.scale > target.scale:
+        # TRY_CAST rounds: a value it changes is one the column cannot hold.
+        return (
+            f"coalesce(CASE WHEN round({value}, {target.scale}) = {value} THEN {cast} END, {stop})"
+        )
+    # COALESCE evaluates `stop` only for rows the cast turned into NULL: one cast per value.
+    return f"coalesce({cast}, {stop})"
+
+
+def _stop(value: str, target: SqlType, where: str, name: str, reason: str = "") -> str:
+    """SQL stopping the batch with a message naming the row and `value` (NULL passes)."""
+    if not reason and _decimal_of(target) is not None:
         reason = f", which {target} cannot hold exactly (values are never rounded)"
-        if source.name == st.DECIMAL and source.scale > target.scale:
-            failed.append(f"round({value}, {target.scale}) <> {value}")
+    if not reason:
+        reason = f", not a valid {target}"
     message = (
         f"concat({where}, {literal(': ' + name + ' is ')}, CAST({value} AS VARCHAR), "
         f"{literal(reason)})"
     )
-    return (
-        f"CASE WHEN {value} IS NULL THEN NULL WHEN {' OR '.join(failed)} "
-        f"THEN error({message}) ELSE TRY_CAST({value} AS {target.sql}) END"
+    return f"CASE WHEN {value} IS NULL THEN NULL ELSE error({message}) END"
+
+
+def _decimal_of(kind: SqlType) -> SqlType | None:
+    """The DECIMAL type of a DECIMAL or DECIMAL[] type."""
+    if kind.name == st.LIST and kind.item is not None:
+        kind = kind.item
+    return kind if kind.name == st.DECIMAL else None
+
+
+def _within_precision(value: str, source: SqlType, target: SqlType, where: str, name: str) -> str:
+    """A decimal (or list of decimals) from Arrow, checked against the target's digits."""
+    wanted = _decimal_of(target)
+    if wanted is None:  # the table keeps it as text: any value fits
+        return f"CAST({value} AS {target.sql})"
+    digits = st.integer_digits(wanted)
+    stop = _stop(
+        value,
+        target,
+        where,
+        name,
+        f": more than the {digits} digits before the point {wanted} holds (raise "
+        "decimal_precision, or lower decimal_scale; values are never rounded)",
     )
+    largest = "9" * digits + ("." + "9" * wanted.scale if wanted.scale else "")
+    over = f"abs(x) > {largest}" if digits else "x <> 0 AND abs(x) >= 1"
+    if source.name == st.LIST:
+        too_big = f"len(list_filter({value}, x -> {over})) > 0"
+    else:
+        too_big = over.replace("x", value)
+    return f"CASE WHEN {too_big} THEN {stop} ELSE CAST({value} AS {target.sql}) END"
 
 
-def statement(
+def statements(
     warehouse: Warehouse,
     stream: str,
     table: TableName,
     source: Source,
     keys: Sequence[str],
-) -> str:
-    """The MERGE (or INSERT) of the source's rows into the table; the caller runs it in the
-    batch's transaction. Adds the version columns first if the rows bring versions."""
+) -> list[str]:
+    """The MERGE (or INSERT) of the source's rows into the table. Made and run inside the
+    batch's transaction (after `prepare_versions`): it asks the table whether the batch's
+    keys are new, and an earlier statement of the same transaction may have added some."""
     con = warehouse.con
-    if source.version != NULL and not warehouse.has_version_columns(table):
-        warehouse.add_version_columns(table)
     columns = warehouse.columns(table)
     source_types = describe(con, source.relation)
     selected: list[tuple[TableColumn, str]] = []
     for name, source_column in source.columns.items():
         column = columns[name.lower()]
         value = f"src.{ident(source_column)}"
-        expression = convert(value, source_types[source_column], column.type, source.where, name)
+        expression = convert(
+            value,
+            source_types[source_column],
+            column.type,
+            source.where,
+            name,
+            unchecked=source.unchecked_decimals,
+        )
         selected.append((column, expression))
     for name, expression in (
         (wire.EXTRACTED_AT, f"TRY_CAST({source.extracted} AS TIMESTAMPTZ)"),
@@ -110,20 +162,47 @@ def statement(
     rows = f"SELECT {select} FROM {relation} AS src"
     names = [column.name for column, _ in selected]
     targets = ", ".join(ident(name) for name in names)
+    insert = f"INSERT INTO {table.sql} ({targets}) {rows}"
     if not keys:
-        return f"INSERT INTO {table.sql} ({targets}) {rows}"
+        return [insert]
     key_columns = [columns[key.lower()].name for key in keys]
+    pairs = [(column, source.columns[key]) for key, column in zip(keys, key_columns, strict=True)]
+    if not _any_key_in_table(warehouse, table, relation, pairs):
+        # Only new keys (a first load, new rows): an INSERT does what the MERGE would, for
+        # about two thirds of its work.
+        return [insert]
+    if len(names) == len(columns):
+        # The batch sets every column: replacing the rows of its keys is the MERGE, and
+        # DuckDB deletes and appends in far less memory than it updates in place.
+        matched = " AND ".join(f"t.{ident(c)} = s.{ident(o)}" for c, o in pairs)
+        return [f"DELETE FROM {table.sql} AS t USING {relation} AS s WHERE {matched}", insert]
     matched = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key_columns)
     updates = ", ".join(
         f"{ident(name)} = s.{ident(name)}" for name in names if name not in key_columns
     )
     update = f"UPDATE SET {updates}" if updates else "DO NOTHING"
     values = ", ".join(f"s.{ident(name)}" for name in names)
-    return (
+    return [
         f"MERGE INTO {table.sql} AS t USING ({rows}) AS s ON ({matched}) "
         f"WHEN MATCHED THEN {update} "
         f"WHEN NOT MATCHED THEN INSERT ({targets}) VALUES ({values})"
-    )
+    ]
+
+
+def prepare_versions(warehouse: Warehouse, table: TableName, source: Source) -> None:
+    """Before the batch's transaction: the version columns, if its rows bring versions."""
+    if source.version != NULL and not warehouse.has_version_columns(table):
+        warehouse.add_version_columns(table)
+
+
+def _any_key_in_table(
+    warehouse: Warehouse, table: TableName, relation: str, pairs: Sequence[tuple[str, str]]
+) -> bool:
+    """Whether the table has a row with one of the relation's keys; `pairs` are (table
+    column, relation column) for each key."""
+    matched = " AND ".join(f"t.{ident(column)} = s.{ident(other)}" for column, other in pairs)
+    query = f"SELECT EXISTS (SELECT 1 FROM {table.sql} AS t SEMI JOIN {relation} AS s ON {matched})"
+    return bool(warehouse.scalar(query))
 
 
 def _has_duplicate_keys(warehouse: Warehouse, source: Source, keys: Sequence[str]) -> bool:

@@ -1,9 +1,10 @@
 """Reading Singer messages as bytes, RECORD lines straight into their stream's batch.
 
-A RECORD line of a stream loaded as it is (no stream map, no flattening) is not decoded
-here at all: `take_record_line` appends its bytes to the stream's batch, and Arrow parses
-the batch in one go (`record_lines.py`). Every other line is decoded with msgspec (numbers
-with a fraction as Decimal, so nothing is rounded) and handled the SDK's way.
+The input is read a megabyte at a time. RECORD lines of a stream loaded as it is (no
+stream map, no flattening) are not decoded here at all: `take_records` appends a whole run
+of them (the lines up to the next line that is not one) to the stream's batch in one go,
+and Arrow parses the batch (`record_lines.py`). Every other line is decoded with msgspec
+(numbers with a fraction as Decimal, so nothing is rounded) and handled the SDK's way.
 
 Lines are counted: whatever stops the load gets `line N (stream 'x'): ` in front of its
 message, and the target may commit what was read before that line (`on_stop`).
@@ -15,7 +16,7 @@ import io
 import re
 import typing as t
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecReader, decoder
@@ -28,14 +29,30 @@ _STREAM = re.compile(rb'"stream"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _NON_FINITE = re.compile(rb"(?<![\"\w])-?(NaN|Infinity)(?![\"\w])")
 
 
-def _lines(source: t.IO[str] | t.IO[bytes]) -> Iterator[bytes]:
-    """The input's lines as bytes (a text stream is read through its byte buffer)."""
+CHUNK_BYTES = 1 << 20
+
+
+def _regions(source: t.IO[str] | t.IO[bytes]) -> Iterator[bytes]:
+    """The input as bytes, in pieces of whole lines (the last may lack its newline). A text
+    stream is read through its byte buffer."""
     binary = getattr(source, "buffer", None)
-    if isinstance(source, io.TextIOWrapper) and binary is not None:
-        yield from binary
-        return
-    for line in t.cast("Iterable[str | bytes]", source):
-        yield line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+    reader = binary if isinstance(source, io.TextIOWrapper) and binary is not None else source
+    rest = b""
+    while True:
+        chunk = reader.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        chunk = rest + chunk if rest else chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            rest = chunk
+            continue
+        rest = chunk[cut:]
+        yield chunk[:cut] if rest else chunk
+    if rest:
+        yield rest
 
 
 class LineReader(MsgSpecReader):
@@ -45,8 +62,9 @@ class LineReader(MsgSpecReader):
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
-        # (line, where its stream name starts, line number) -> whether it was taken.
-        self.take_record_line: t.Callable[[bytes, int, int], bool] | None = None
+        # (input piece, where a RECORD line starts, its prefix's length, its line number) ->
+        # (where the RECORD lines taken from there end, how many): (start, 0) if none.
+        self.take_records: t.Callable[[bytes, int, int, int], tuple[int, int]] | None = None
         # Called with the line number and the error before any error goes on up.
         self.on_stop: t.Callable[[int, Exception], None] | None = None
 
@@ -76,33 +94,44 @@ class LineReader(MsgSpecReader):
     ) -> t.Counter[str]:
         """The SDK's loop over lines, counting them (blank ones too, as an editor does)."""
         stats: dict[str, int] = defaultdict(int)
-        take = self.take_record_line
+        take = self.take_records
         prefixes = wire.RECORD_LINE_PREFIXES
-        for number, line in enumerate(_lines(file_input or self.default_input), start=1):
-            self.line_number = number
-            message: dict | None = None
-            try:
-                if take is not None and line.startswith(prefixes):
-                    start = len(prefixes[0] if line.startswith(prefixes[0]) else prefixes[1])
-                    if take(line, start, number):
-                        stats[wire.RECORD] += 1
+        number = 0
+        for region in _regions(file_input or self.default_input):
+            pos, size = 0, len(region)
+            while pos < size:
+                message: dict | None = None
+                line = b""
+                try:
+                    if take is not None and region.startswith(prefixes, pos):
+                        prefix = prefixes[0] if region.startswith(prefixes[0], pos) else prefixes[1]
+                        self.line_number = number + 1
+                        end, taken = take(region, pos, len(prefix), number + 1)
+                        if taken:
+                            number += taken
+                            stats[wire.RECORD] += taken
+                            pos = end
+                            continue
+                    end = region.find(b"\n", pos) + 1 or size
+                    line, pos = region[pos:end], end
+                    number += 1
+                    self.line_number = number
+                    if not line.strip():
                         continue
-                if not line.strip():
-                    continue
-                message = self.deserialize_json(line)
-                self.assert_line_requires(message, requires={wire.MESSAGE_TYPE})
-                callback = callbacks.get(message[wire.MESSAGE_TYPE])
-                if callback is None:
-                    self._process_unknown_message(message)
-                else:
-                    callback(message)
-            except Exception as exc:
-                if not isinstance(exc, LoadStopped):  # ours say where already
-                    self._annotate(exc, number, _stream_of(line, message))
-                if self.on_stop is not None:
-                    self.on_stop(number, exc)
-                raise
-            stats[message[wire.MESSAGE_TYPE]] += 1
+                    message = self.deserialize_json(line)
+                    self.assert_line_requires(message, requires={wire.MESSAGE_TYPE})
+                    callback = callbacks.get(message[wire.MESSAGE_TYPE])
+                    if callback is None:
+                        self._process_unknown_message(message)
+                    else:
+                        callback(message)
+                except Exception as exc:
+                    if not isinstance(exc, LoadStopped):  # ours say where already
+                        self._annotate(exc, self.line_number, _stream_of(line, message))
+                    if self.on_stop is not None:
+                        self.on_stop(self.line_number, exc)
+                    raise
+                stats[message[wire.MESSAGE_TYPE]] += 1
         return Counter(**stats)
 
     @staticmethod

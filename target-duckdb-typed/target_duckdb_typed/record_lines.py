@@ -3,9 +3,10 @@
 The lines of a stream are kept as they came (bytes, with their input line numbers) and
 parsed in one go by Arrow's JSON reader against the stream's columns: numbers become
 DECIMALs straight from their digits (never through a float), and any value of the wrong
-JSON kind fails the whole read. Only JSON columns (objects, mixed types) are taken from
-each line's own text, with msgspec. When anything is wrong, `diagnosis.py` finds the first
-bad line and says what and where.
+JSON kind fails the whole read (Arrow checks a DECIMAL's digits after the point; DuckDB
+checks those before it when the batch loads, see `loading.py`). Only JSON columns
+(objects, mixed types) are taken from each line's own text, with msgspec. When anything is
+wrong, `diagnosis.py` finds the first bad line and says what and where.
 
 Columns of the table: `c0, c1, ...` (the plan's columns, in order), `line` (input line
 number), and for RECORD messages `version` and `extracted` (time_extracted).
@@ -16,19 +17,17 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cached_property
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from target_duckdb_typed import sql_types as st
 from target_duckdb_typed import wire
 from target_duckdb_typed.columns import Column
 from target_duckdb_typed.diagnosis import diagnose
 
+BLOCK_BYTES = 1 << 20  # what Arrow parses at a time: memory stays near the batch's own size
 LINE = "line"
 VERSION = "version"
 EXTRACTED = "extracted"
@@ -55,6 +54,13 @@ class LineBuffer:
         if not line.endswith(b"\n"):
             self.data += b"\n"
         self.numbers.append(number)
+
+    def add_run(self, lines: bytes, start: int, end: int, first: int, count: int) -> None:
+        """Add `count` lines, `lines[start:end]`, numbered from `first`."""
+        self.data += lines[start:end]
+        if not self.data.endswith(b"\n"):
+            self.data += b"\n"
+        self.numbers.extend(range(first, first + count))
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """Each line with its number."""
@@ -124,29 +130,27 @@ def read_lines(buffer: LineBuffer, plan: ReadPlan, origin: str | None = None) ->
         )
 
     try:
-        parsed = pj.read_json(
-            pa.BufferReader(pa.py_buffer(buffer.data)),
-            read_options=pj.ReadOptions(use_threads=False, block_size=len(buffer.data) + 1),
-            parse_options=pj.ParseOptions(
-                explicit_schema=plan.arrow_schema, unexpected_field_behavior="ignore"
-            ),
-        )
+        parsed = _parse(buffer, plan.arrow_schema)
     except pa.ArrowInvalid as exc:
         raise problem(exc) from None
     if parsed.num_rows != len(buffer):  # e.g. two objects on one line
         raise problem("a line does not hold exactly one JSON object")
     record = parsed
     if plan.wrapped:
-        records = parsed.column(wire.MESSAGE_RECORD).combine_chunks()
+        records = parsed.column(wire.MESSAGE_RECORD)
         if records.null_count:
             raise problem("a RECORD without a record object")
-        record = pa.Table.from_arrays(records.flatten(), schema=pa.schema(records.type))
+        chunks = [chunk.flatten() for chunk in records.chunks]
+        record = pa.table(
+            {
+                field.name: pa.chunked_array([fields[i] for fields in chunks], field.type)
+                for i, field in enumerate(records.type)
+            }
+        )
     arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
     raw = _raw_values(buffer, plan) if plan.raw_columns else {}
     for index, column in enumerate(plan.columns):
         values = record.column(column.name) if column.read is not None else raw[column.name]
-        if _out_of_range(values, column):
-            raise problem(f"{column.name}: a value beyond {column.type}")
         arrays[source_name(index)] = values
     for key in plan.keys:
         index = next(i for i, c in enumerate(plan.columns) if c.name == key)
@@ -159,6 +163,24 @@ def read_lines(buffer: LineBuffer, plan: ReadPlan, origin: str | None = None) ->
         arrays[VERSION] = parsed.column(wire.MESSAGE_VERSION)
         arrays[EXTRACTED] = parsed.column(wire.MESSAGE_TIME_EXTRACTED)
     return pa.table(arrays)
+
+
+def _parse(buffer: LineBuffer, schema: pa.Schema) -> pa.Table:
+    """Arrow's JSON reader over the lines, a block at a time (a line longer than a block
+    gets a block of its own size)."""
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    block = BLOCK_BYTES
+    while True:
+        try:
+            return pj.read_json(
+                pa.BufferReader(pa.py_buffer(buffer.data)),
+                read_options=pj.ReadOptions(use_threads=False, block_size=block),
+                parse_options=options,
+            )
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc) or block > len(buffer.data):
+                raise
+            block = len(buffer.data) + 1
 
 
 def _raw_values(buffer: LineBuffer, plan: ReadPlan) -> dict[str, pa.Array]:
@@ -180,18 +202,3 @@ def _raw_text(raw: msgspec.Raw | None, *, as_text: bool) -> str | None:
     if as_text and text.startswith(b'"'):
         return _text.decode(text)
     return text.decode("utf-8")
-
-
-def _out_of_range(values: pa.Array | pa.ChunkedArray, column: Column) -> bool:
-    """Whether a DECIMAL column holds a value with more digits before the point than its
-    type allows (Arrow checks the digits after the point, not these)."""
-    kind = column.type.item if column.type.name == st.LIST else column.type
-    if column.read is None or kind is None or kind.name != st.DECIMAL:
-        return False
-    if column.type.name == st.LIST:
-        values = pc.list_flatten(values)
-    if values.null_count == len(values):
-        return False
-    low, high = pc.min_max(values).values()
-    limit = Decimal(10) ** st.integer_digits(kind)
-    return bool(high.as_py() >= limit or low.as_py() <= -limit)

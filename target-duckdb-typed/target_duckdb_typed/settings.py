@@ -17,7 +17,8 @@ DEFAULT_FILEPATH = "output/warehouse.duckdb"
 DEFAULT_SCHEMA = "main"
 DEFAULT_DECIMAL_PRECISION = 38
 DEFAULT_DECIMAL_SCALE = 9
-DEFAULT_BATCH_SIZE_ROWS = 100_000
+DEFAULT_BATCH_SIZE_ROWS = 20_000
+DEFAULT_MEMORY_LIMIT = "64MB"
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -76,6 +77,16 @@ CONFIG_SCHEMA = th.PropertiesList(
             "its batch was committed), `_sdc_table_version` and `_sdc_deleted_at` to every "
             "table. Without it, tables get the last two only once their stream sends a "
             "version."
+        ),
+    ),
+    th.Property(
+        "memory_limit",
+        th.StringType,
+        default=DEFAULT_MEMORY_LIMIT,
+        description=(
+            "Memory DuckDB may use while loading (its `memory_limit`, e.g. `64MB`, `1GB`); "
+            "beyond it DuckDB writes temporary files next to the database. Raise it if a "
+            "load stops because DuckDB ran out of memory."
         ),
     ),
     th.Property(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import sys
 import typing as t
 
@@ -62,6 +63,7 @@ class DuckDBSink(BatchSink):
         self.lines_taken = 0  # RECORD lines taken without the SDK's record steps
         self.version: int | None = None  # the stream's activated version, for rows without one
         self.batch_rows = self.max_size
+        self._run_ends: dict[bytes, re.Pattern[bytes]] = {}
         # Here rather than in setup(): the SDK logs a second, vaguer error line for any
         # exception from setup(), and these checks stop loads with a message of their own.
         decimals = cols.Decimals(
@@ -100,6 +102,15 @@ class DuckDBSink(BatchSink):
                     "of its schema"
                 )
                 raise LoadStopped(msg)
+
+    def run_end(self, line_start: bytes) -> re.Pattern[bytes]:
+        """Finds the end of a run of lines that all start like `line_start` (a RECORD line's
+        start up to its stream name): the first newline not followed by such a line."""
+        pattern = self._run_ends.get(line_start)
+        if pattern is None:
+            pattern = re.compile(rb"\n(?!" + re.escape(line_start) + rb'")')
+            self._run_ends[line_start] = pattern
+        return pattern
 
     @property
     @override

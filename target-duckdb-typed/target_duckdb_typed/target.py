@@ -106,7 +106,9 @@ class TargetDuckDBTyped(Target):
         if problems:
             msg = "target-duckdb-typed settings are not valid"
             raise ConfigValidationError(msg, errors=problems)
-        self.warehouse = Warehouse(str(self.config["filepath"]), self.logger)
+        self.warehouse = Warehouse(
+            str(self.config["filepath"]), str(self.config["memory_limit"]), self.logger
+        )
         self.schema_name = conform(str(self.config["default_target_schema"]))
         if self.schema_name == self.warehouse.catalog.lower():
             self.warehouse.close()
@@ -126,7 +128,7 @@ class TargetDuckDBTyped(Target):
         self._taken = 0
         self._closed = False
         if isinstance(self.message_reader, LineReader):
-            self.message_reader.take_record_line = self._take_record_line
+            self.message_reader.take_records = self._take_records
             self.message_reader.on_stop = self._stopping_at
         self.logger.info(
             "Loading %s (catalog %s), schema %s",
@@ -159,26 +161,34 @@ class TargetDuckDBTyped(Target):
 
     # -- RECORD -----------------------------------------------------------------------------
 
-    def _take_record_line(self, line: bytes, start: int, number: int) -> bool:
-        """A RECORD line into its stream's batch as it is, if its stream is loaded as it is."""
-        sink = self._line_sinks.get(line[start : line.find(b'"', start)])
+    def _take_records(self, region: bytes, pos: int, prefix: int, number: int) -> tuple[int, int]:
+        """The run of RECORD lines of one stream from `pos` into its batch as they are (if
+        its stream is loaded as it is), up to the batch's size: (where they end, how many)."""
+        start = pos + prefix
+        name = region[start : region.find(b'"', start)]
+        sink = self._line_sinks.get(name)
         if sink is None:
-            return False
-        buffer = sink.buffer
-        buffer.data += line
-        if not line.endswith(b"\n"):
-            buffer.data += b"\n"
-        buffer.numbers.append(number)
-        sink.lines_taken += 1
-        if len(buffer.numbers) >= sink.batch_rows:
+            return pos, 0
+        found = sink.run_end(region[pos:start] + name).search(region, pos)
+        end = found.end() if found else len(region)
+        count = region.count(b"\n", pos, end) + (not region.endswith(b"\n", pos, end))
+        room = sink.batch_rows - len(sink.buffer)
+        if count > room:  # the batch is full before the run ends: the rest starts the next
+            end = pos
+            for _ in range(room):
+                end = region.index(b"\n", end) + 1
+            count = room
+        sink.buffer.add_run(region, pos, end, number, count)
+        sink.lines_taken += count
+        if len(sink.buffer) >= sink.batch_rows:
             self.drain_one(sink)
             self._release()
-        self._taken += 1
+        self._taken += count
         if self._taken >= MAX_AGE_CHECK_LINES:
             self._taken = 0
             self._handle_max_record_age()
             self._release()
-        return True
+        return end, count
 
     def _refresh_line_sinks(self) -> None:
         """Streams whose RECORD lines load as they are: the identity map, no flattening."""
@@ -290,6 +300,9 @@ class TargetDuckDBTyped(Target):
             self._activations.clear()
             self.worker.wait()
             super().process_endofpipe()
+        except Exception as exc:
+            self._stopping_at(self.line_number + 1, exc)
+            raise
         finally:
             self.close()
 

@@ -13,7 +13,8 @@ load with both types named. Columns the schema no longer has are kept (NULL in n
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,16 @@ METADATA_COLUMNS: tuple[tuple[str, SqlType], ...] = (
 )
 VERSION_COLUMNS = METADATA_COLUMNS[2:]
 
+# How DuckDB works for a load, beside the tap that feeds it (benchmarks/PROFILE.md): one
+# thread (the loader's main thread reads the input meanwhile); a checkpoint once the WAL
+# holds 32 MB rather than after nearly every batch (committed rows are in the WAL either
+# way); freed memory handed back after each task rather than kept for the next.
+LOAD_SETTINGS = {
+    "threads": "1",
+    "checkpoint_threshold": "'32MB'",
+    "allocator_flush_threshold": "'8MB'",
+}
+
 
 @dataclass(frozen=True)
 class TableColumn:
@@ -45,7 +56,7 @@ class TableColumn:
 class Warehouse:
     """One DuckDB database file and what the loader knows of its tables."""
 
-    def __init__(self, filepath: str, logger: logging.Logger) -> None:
+    def __init__(self, filepath: str, memory_limit: str, logger: logging.Logger) -> None:
         path = Path(filepath).expanduser()
         self.path = path
         self.logger = logger
@@ -58,13 +69,23 @@ class Warehouse:
             raise LoadStopped(msg) from None
         # Date-times without an offset are UTC, and TIMESTAMPTZ text is written in UTC.
         self.con.execute("SET TimeZone = 'UTC'")
+        try:
+            self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        except duckdb.Error as exc:
+            self.con.close()
+            msg = f"memory_limit '{memory_limit}' is not a size DuckDB takes: {exc}"
+            raise LoadStopped(msg) from None
+        for setting, value in LOAD_SETTINGS.items():
+            self.con.execute(f"SET {setting} = {value}")
         self.catalog = str(self.scalar("SELECT current_database()"))
         self._tables: dict[TableName, dict[str, TableColumn]] = {}
 
     def scalar(self, sql: str) -> object:
         """The first value of a query's first row."""
-        row = self.con.execute(sql).fetchone()
-        return row[0] if row else None
+        # fetchall: a result left unread keeps its transaction open, and DuckDB then
+        # refuses to checkpoint the file.
+        rows = self.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
 
     def table(self, schema: str, name: str) -> TableName:
         return TableName(self.catalog, schema, name)
@@ -99,15 +120,13 @@ class Warehouse:
             return self._refresh(table)
         changes = list(self._changes(stream, table, existing, wanted))
         if changes:
-            self.con.execute("BEGIN TRANSACTION")
             try:
-                for statement, note in changes:
-                    self.con.execute(statement)
-                    self.logger.info("Table %s: %s", table, note)
-                self.con.execute("COMMIT")
-            except duckdb.Error:
-                self.con.execute("ROLLBACK")
-                raise
+                with self.transaction():
+                    for statement, note in changes:
+                        self.execute(statement)
+                        self.logger.info("Table %s: %s", table, note)
+            finally:
+                self._tables.pop(table, None)
         return self._refresh(table)
 
     def add_version_columns(self, table: TableName) -> None:
@@ -151,16 +170,20 @@ class Warehouse:
         self._tables.pop(table, None)
         return self.columns(table)
 
-    def run_in_transaction(self, statements: Sequence[str]) -> None:
-        """Run statements as one transaction: all of them, or none."""
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: everything in the block, or (on any error) nothing."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            for statement in statements:
-                self.con.execute(statement)
+            yield
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+
+    def execute(self, sql: str) -> None:
+        """Run one statement to its end (a result left unread keeps DuckDB busy)."""
+        self.con.execute(sql).fetchall()
 
     def retire_versions(self, table: TableName, version: int, *, soft: bool) -> int:
         """Delete (or, `soft`, mark deleted) the rows of versions older than `version`."""
@@ -176,14 +199,9 @@ class Warehouse:
             )
         else:
             statement = f"DELETE FROM {table.sql} WHERE {older}"
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            row = self.con.execute(statement).fetchone()
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        return int(row[0]) if row else 0
+        with self.transaction():
+            rows = self.con.execute(statement).fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
         """Checkpoint and close: the file is then complete on its own (no WAL to replay)."""
@@ -193,15 +211,7 @@ class Warehouse:
             self.con.close()
 
 
-def quoted_list(names: Iterable[str]) -> str:
-    """`"a", "b"` for SQL."""
-    return ", ".join(ident(name) for name in names)
-
-
 def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, SqlType]:
     """Column name -> type of a relation (e.g. `read_parquet([...])`)."""
     rows = con.execute(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
     return {str(row[0]): SqlType.parse(str(row[1])) for row in rows}
-
-
-__all__ = ["METADATA_COLUMNS", "TableColumn", "Warehouse", "describe", "literal", "quoted_list"]
