@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -170,8 +171,11 @@ def _decimal_shape(schema: Mapping[str, Any], decimals: Decimals) -> _Shape:
     )
 
 
-def _number(value: Any) -> int | float | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _number(value: Any) -> int | float | Decimal | None:
+    """A schema's bound (the SDK's reader decodes `1e30` as a Decimal)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    return None
 
 
 _SHAPERS: dict[str, Callable[[Mapping[str, Any], Decimals], _Shape | None]] = {

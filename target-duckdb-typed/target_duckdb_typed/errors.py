@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from singer_sdk.exceptions import MissingKeyPropertiesError
+
 
 class LoadStopped(Exception):  # noqa: N818 - it names what happened to the load
     """The load cannot go on; the message is the one line the user sees."""
@@ -19,3 +21,7 @@ class BadInput(LoadStopped):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
+
+
+class MissingKey(BadInput, MissingKeyPropertiesError):
+    """A record without one of its stream's key properties (the SDK's error type, too)."""

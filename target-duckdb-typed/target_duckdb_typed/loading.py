@@ -111,7 +111,7 @@ def _within_precision(value: str, source: SqlType, target: SqlType, where: str, 
     largest = "9" * digits + ("." + "9" * wanted.scale if wanted.scale else "")
     over = f"abs(x) > {largest}" if digits else "x <> 0 AND abs(x) >= 1"
     if source.name == st.LIST:
-        too_big = f"len(list_filter({value}, x -> {over})) > 0"
+        too_big = f"len(list_filter({value}, lambda x: {over})) > 0"
     else:
         too_big = over.replace("x", value)
     return f"CASE WHEN {too_big} THEN {stop} ELSE CAST({value} AS {target.sql}) END"

@@ -314,7 +314,12 @@ class TargetDuckDBTyped(Target):
         if not isinstance(error, INPUT_ERRORS):
             self.close()
             return
-        stop = error.line if isinstance(error, BadInput) and error.line else line_number
+        if isinstance(error, BadInput) and error.line:
+            stop = error.line  # the batch committed its lines before this one
+        elif self.worker.failed_from is not None:
+            stop = self.worker.failed_from  # nothing of the failed batch is committed
+        else:
+            stop = line_number
         self.logger.info("Loading the rows read before line %d, then stopping", stop)
         try:
             for sink in self._sinks():

@@ -29,6 +29,7 @@ class Worker:
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
         self._running: tuple[int, Future[Any]] | None = None
+        self.failed_from: int | None = None  # the first input line of a job that failed
 
     def submit(self, line: int, job: Callable[[], object]) -> None:
         """Run `job` once the one before it is done (raising that one's error, if any).
@@ -50,7 +51,11 @@ class Worker:
         """Until no job runs; raises the error of the one that ran, if it failed."""
         running, self._running = self._running, None
         if running is not None:
-            running[1].result()
+            try:
+                running[1].result()
+            except BaseException:
+                self.failed_from = running[0]
+                raise
 
     def check(self) -> None:
         """Raise a finished job's error now, rather than at the next submit or wait."""
