@@ -17,7 +17,7 @@ import msgspec
 from target_duckdb_typed import sql_types as st
 from target_duckdb_typed import wire
 from target_duckdb_typed.columns import Column
-from target_duckdb_typed.errors import BadInput, MissingKey
+from target_duckdb_typed.errors import BadInput, MissingKeyError
 from target_duckdb_typed.sql_types import SqlType
 
 _decode = msgspec.json.Decoder(float_hook=Decimal).decode
@@ -35,7 +35,7 @@ def diagnose(
     failure: object,
     origin: str | None = None,
 ) -> Exception:
-    """The error for the first bad line (a BadInput; MissingKey is the SDK's error type too).
+    """The error for the first bad line (a BadInput; MissingKeyError is the SDK's error type too).
 
     `failure` is what the fast read reported, used when no line shows a problem. `origin`
     names the file the lines come from when they are not the input's own lines."""
@@ -86,7 +86,7 @@ def _line_problem(
         return BadInput(f"{where}: {what}", at_line)
     missing = [key for key in keys if key not in record]
     if missing:
-        return MissingKey(
+        return MissingKeyError(
             f"{where}: the record has no key propert{'y' if len(missing) == 1 else 'ies'} "
             f"{', '.join(missing)} (key properties: {', '.join(keys)})",
             at_line,

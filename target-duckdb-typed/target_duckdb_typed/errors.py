@@ -23,5 +23,5 @@ class BadInput(LoadStopped):
         self.line = line
 
 
-class MissingKey(BadInput, MissingKeyPropertiesError):
+class MissingKeyError(BadInput, MissingKeyPropertiesError):
     """A record without one of its stream's key properties (the SDK's error type, too)."""
