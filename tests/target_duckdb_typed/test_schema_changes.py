@@ -71,7 +71,7 @@ def test_table_names_are_the_stream_names_in_lower_case(tmp_path: Path) -> None:
     # Schema and table conformed; the column keeps the property's name (DuckDB matches
     # names case-insensitively).
     assert query(warehouse, "select invoiceno from warehouse_erp.erp_invoices") == [("A1",)]
-    assert list(column_types(warehouse, "warehouse_erp.erp_invoices"))[0] == "InvoiceNo"
+    assert next(iter(column_types(warehouse, "warehouse_erp.erp_invoices"))) == "InvoiceNo"
 
 
 def test_two_streams_for_one_table_stop_the_load(tmp_path: Path) -> None:
