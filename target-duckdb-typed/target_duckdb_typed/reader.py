@@ -37,9 +37,12 @@ def _regions(source: t.IO[str] | t.IO[bytes]) -> Iterator[bytes]:
     stream is read through its byte buffer."""
     binary = getattr(source, "buffer", None)
     reader = binary if isinstance(source, io.TextIOWrapper) and binary is not None else source
+    # read1: what the pipe holds now (up to a megabyte), so that a slow tap's lines are
+    # handled as they come rather than once a megabyte has gathered.
+    read = getattr(reader, "read1", reader.read)
     rest = b""
     while True:
-        chunk = reader.read(CHUNK_BYTES)
+        chunk = read(CHUNK_BYTES)
         if not chunk:
             break
         if isinstance(chunk, str):
