@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from ignite_sandbox.launcher import RunningSandbox, run_sandbox
 from tap_ignite.tap import TapIgnite
 
 ROOT = Path(__file__).resolve().parent.parent
-DUCKDB_SCHEMA = "ignite"  # target-duckdb's default_target_schema in meltano.yml
+DUCKDB_SCHEMA = "ignite"  # target-duckdb-typed's default_target_schema in meltano.yml
 TOUCHED_SUPPLIERS = 25
 SUMMARY_REPOSITORY = "Supplier spend summary"
 SUMMARY_FIELDS = ["SupplierId", "SupplierName", "Currency", "TotalAmount", "Invoices"]
@@ -117,13 +117,21 @@ def print_second_run(
         )
 
 
+def print_spend_per_currency(db_path: Path) -> None:
+    """The README's query: exact sums of a DECIMAL column, no cast."""
+    query = f"select currency, sum(amount) from {DUCKDB_SCHEMA}.spend group by 1 order by 1"  # noqa: S608 - a constant schema name
+    say(f"{query}:")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        for currency, total in con.execute(query).fetchall():
+            say(f"  {currency}  {total}")
+
+
 def write_summary_singer_file(db_path: Path, path: Path) -> int:
     """A small warehouse table (spend per supplier, from DuckDB) as a Singer file."""
     with duckdb.connect(str(db_path), read_only=True) as con:
         rows = con.execute(
             f"""
-            select supplier_id, any_value(supplier_name), currency,
-                   sum(cast(amount as decimal(38, 2))), count(*)
+            select supplier_id, any_value(supplier_name), currency, sum(amount), count(*)
             from {DUCKDB_SCHEMA}.spend
             where supplier_id is not null and amount is not null
             group by supplier_id, currency
@@ -181,30 +189,32 @@ def run_demo(sandbox: RunningSandbox, demo_dir: Path) -> None:
         "TAP_IGNITE_API_TOKEN": sandbox.token,
         "TARGET_IGNITE_API_URL": sandbox.url,
         "TARGET_IGNITE_API_TOKEN": sandbox.token,
-        "TARGET_DUCKDB_FILEPATH": str(db_path),
-        "TARGET_DUCKDB_ADD_METADATA_COLUMNS": "true",
+        "TARGET_DUCKDB_TYPED_FILEPATH": str(db_path),
     }
 
-    say("== meltano install tap-ignite target-duckdb target-ignite (first time takes a minute) ==")
+    say(
+        "== meltano install tap-ignite target-duckdb-typed target-ignite "
+        "(first time takes a minute) =="
+    )
     started = time.monotonic()
-    meltano(["install", "tap-ignite", "target-duckdb", "target-ignite"], env)
+    meltano(["install", "tap-ignite", "target-duckdb-typed", "target-ignite"], env)
     say(f"   installed in {time.monotonic() - started:.0f}s")
 
-    say("\n== meltano run tap-ignite target-duckdb (first run: everything) ==")
+    say("\n== meltano run tap-ignite target-duckdb-typed (first run: everything) ==")
     started = time.monotonic()
-    meltano(["run", "tap-ignite", "target-duckdb"], env)
+    meltano(["run", "tap-ignite", "target-duckdb-typed"], env)
     say(f"   took {time.monotonic() - started:.1f}s")
     first_counts = table_counts(db_path)
     read_as = how_tables_are_read(sandbox)
     print_counts(f"Rows per table in {db_path.name}:", first_counts)
+    print_spend_per_currency(db_path)
 
     touched = sandbox.admin.touch("suppliers", TOUCHED_SUPPLIERS)
     say(f"\n== changed {len(touched)} suppliers in the sandbox (e.g. {', '.join(touched[:3])}) ==")
-    # target-duckdb stamps _sdc_batched_at with the local wall clock, without a zone.
-    second_run_started = datetime.now()
-    say("== meltano run tap-ignite target-duckdb (second run: incremental) ==")
+    second_run_started = datetime.now(UTC)  # _sdc_batched_at is a TIMESTAMPTZ
+    say("== meltano run tap-ignite target-duckdb-typed (second run: incremental) ==")
     started = time.monotonic()
-    meltano(["run", "tap-ignite", "target-duckdb"], env)
+    meltano(["run", "tap-ignite", "target-duckdb-typed"], env)
     say(f"   took {time.monotonic() - started:.1f}s")
     print_second_run(first_counts, table_counts(db_path, since=second_run_started), read_as)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-PLUGINS = ("tap-ignite", "target-ignite")
+PLUGINS = ("tap-ignite", "target-ignite", "target-duckdb-typed")
 
 
 def about_output(plugin: str, output_format: str) -> str:

@@ -91,7 +91,7 @@ def meltano_project(
     """A Meltano project whose state and outputs live in this test's tmp_path."""
     env = base_env()
     env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path}/meltano.db"
-    env["TARGET_DUCKDB_FILEPATH"] = str(tmp_path / "warehouse.duckdb")
+    env["TARGET_DUCKDB_TYPED_FILEPATH"] = str(tmp_path / "warehouse.duckdb")
     env["TARGET_JSONL_DESTINATION_PATH"] = str(tmp_path / "jsonl")
     (tmp_path / "jsonl").mkdir()
     return MeltanoProject(env=env, workdir=tmp_path)

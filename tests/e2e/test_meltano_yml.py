@@ -21,7 +21,12 @@ def plugin(kind: str, name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "name"), [("extractors", "tap-ignite"), ("loaders", "target-ignite")]
+    ("kind", "name"),
+    [
+        ("extractors", "tap-ignite"),
+        ("loaders", "target-ignite"),
+        ("loaders", "target-duckdb-typed"),
+    ],
 )
 def test_every_setting_of_our_plugins_is_declared(kind: str, name: str) -> None:
     about = json.loads(

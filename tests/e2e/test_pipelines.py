@@ -7,8 +7,11 @@ The sandbox's own API is the source of truth: every check compares what landed i
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,12 @@ import requests
 from ignite_sandbox.launcher import RunningSandbox
 
 from scripts.postgres_demo import invoices, seed_invoices
-from tests.e2e.conftest import MeltanoProject, pg_connect, point_at
+from tests.e2e.conftest import ROOT, MeltanoProject, pg_connect, point_at
 
 pytestmark = pytest.mark.slow
 
 _decode = msgspec.json.Decoder(float_hook=Decimal).decode
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def api_tables(sandbox: RunningSandbox) -> list[dict[str, Any]]:
@@ -78,12 +82,21 @@ def duckdb_rows(path: Path, table: str, key: str) -> dict[str, dict[str, Any]]:
         }
 
 
+def readme_duckdb_query() -> str:
+    """The README's Python snippet that queries the DuckDB file the job loads."""
+    section = README.split("## Querying the DuckDB file", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert block, "the README shows how to query the DuckDB file"
+    return block.group(1)
+
+
 def test_ignite_to_duckdb_full_then_incremental(
     meltano_project: MeltanoProject, sandbox_factory: Callable[..., RunningSandbox]
 ) -> None:
     sandbox = sandbox_factory(spend_rows=2500)
     point_at(meltano_project, sandbox)
-    warehouse = Path(meltano_project.env["TARGET_DUCKDB_FILEPATH"])
+    warehouse = meltano_project.workdir / "output" / "warehouse.duckdb"
+    meltano_project.env["TARGET_DUCKDB_TYPED_FILEPATH"] = str(warehouse)
 
     meltano_project.run("run", "ignite-to-duckdb")
 
@@ -96,6 +109,18 @@ def test_ignite_to_duckdb_full_then_incremental(
         loaded = duckdb_rows(warehouse, table_id, key)
         assert loaded.keys() == expected[table_id].keys(), table_id
 
+    # Typed columns: money as DECIMAL, dates as DATE, timestamps with their zone, lists.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from duckdb_columns() "
+                "where schema_name = 'ignite' and table_name = 'spend'"
+            ).fetchall()
+        )
+    assert types["amount"] == "DECIMAL(38,9)"
+    assert types["invoice_date"] == "DATE"
+    assert types["updated_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["tags"] == "VARCHAR[]"
     # Money: every spend amount, including those float64 cannot hold, arrives digit for digit.
     spend = duckdb_rows(warehouse, "spend", "id")
     big = [
@@ -103,8 +128,8 @@ def test_ignite_to_duckdb_full_then_incremental(
     ]
     assert big, "the sandbox should seed amounts that only survive exact decimals"
     for row_id, row in expected["spend"].items():
-        assert as_decimal(spend[row_id]["amount"]) == as_decimal(row["amount"]), row_id
-        assert str(spend[row_id]["invoice_date"])[:10] == str(row["invoice_date"])[:10]
+        assert spend[row_id]["amount"] == as_decimal(row["amount"]), row_id
+        assert spend[row_id]["invoice_date"] == date.fromisoformat(row["invoice_date"])
         assert spend[row_id]["currency"] == row["currency"]
     # Arrays: STRING_ARRAY columns arrive as lists of the same strings.
     suppliers = duckdb_rows(warehouse, "suppliers", "id")
@@ -114,12 +139,31 @@ def test_ignite_to_duckdb_full_then_incremental(
     assert array_columns
     for row_id, row in expected["suppliers"].items():
         for column in array_columns:
-            assert as_list(suppliers[row_id][column]) == row[column], (row_id, column)
+            assert suppliers[row_id][column] == row[column], (row_id, column)
+
+    # The README's query, run the way the README says (from the project folder): exact sums
+    # per currency, without a cast.
+    totals: dict[str, Decimal] = {}
+    for row in expected["spend"].values():
+        if row["amount"] is not None:
+            totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["amount"]
+    printed = subprocess.run(
+        [sys.executable, "-c", readme_duckdb_query()],
+        cwd=meltano_project.workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert {
+        currency: Decimal(total)
+        for currency, total in (line.split() for line in printed.splitlines())
+    } == totals
 
     # Second run: only what changed (plus rows equal to the inclusive bookmark) moves.
     old_max = max(row["updated_at"] for row in expected["suppliers"].values())
     touched = set(sandbox.admin.touch("suppliers", 7))
-    second_run_started = datetime.now()  # target-duckdb stamps _sdc_batched_at in local time
+    second_run_started = datetime.now(UTC)
     meltano_project.run("run", "ignite-to-duckdb")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         moved = {

@@ -32,7 +32,7 @@ def test_quickstart_is_exactly_two_commands_and_ci_runs_the_second() -> None:
     assert ci_lines[-1] == commands[1]
 
 
-@pytest.mark.parametrize("plugin", ["tap-ignite", "target-ignite"])
+@pytest.mark.parametrize("plugin", ["tap-ignite", "target-ignite", "target-duckdb-typed"])
 def test_root_readme_settings_tables_are_the_plugins_about_output(plugin: str) -> None:
     block = readme_block(README, plugin)
     assert block is not None, f"README.md has no about block for {plugin}"
