@@ -107,3 +107,62 @@ def _gnu_time_maxrss_kib(path: Path, fallback: int) -> int:
     except OSError:
         return fallback
     return int(lines[-1]) if lines and lines[-1].isdigit() else fallback
+
+
+def run_pipeline_measured(
+    producer: list[str],
+    consumer: list[str],
+    *,
+    stderr_paths: tuple[Path, Path],
+    server_pid: int | None = None,
+    timeout: float = 3600,
+) -> tuple[Measurement, Measurement]:
+    """Run `producer | consumer` (a tap piped into a loader, as `meltano run` does) and
+    measure each; both carry the pipeline's wall time, from start until both exited."""
+    rss_paths = [path.with_suffix(".maxrss") for path in stderr_paths]
+    argvs = [producer, consumer]
+    if GNU_TIME.exists():
+        argvs = [
+            [str(GNU_TIME), "-f", "%M", "-o", str(rss), "--", *argv]
+            for rss, argv in zip(rss_paths, argvs, strict=True)
+        ]
+    with stderr_paths[0].open("wb") as first_err, stderr_paths[1].open("wb") as second_err:
+        server_before = process_cpu_seconds(server_pid)
+        started = time.monotonic()
+        first = subprocess.Popen(
+            argvs[0], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=first_err
+        )
+        second = subprocess.Popen(
+            argvs[1], stdin=first.stdout, stdout=subprocess.DEVNULL, stderr=second_err
+        )
+        assert first.stdout is not None
+        first.stdout.close()  # the consumer holds the pipe's read end now
+
+        def kill_both() -> None:
+            first.kill()
+            second.kill()
+
+        watchdog = threading.Timer(timeout, kill_both)
+        watchdog.start()
+        try:
+            waited = [os.wait4(process.pid, 0) for process in (first, second)]
+        finally:
+            watchdog.cancel()
+        wall = time.monotonic() - started
+        server_cpu = process_cpu_seconds(server_pid) - server_before
+    measurements = []
+    for process, (_, status, usage), rss, err in zip(
+        (first, second), waited, rss_paths, stderr_paths, strict=True
+    ):
+        process.returncode = os.waitstatus_to_exitcode(status)
+        measurements.append(
+            Measurement(
+                wall_s=wall,
+                cpu_s=usage.ru_utime + usage.ru_stime,
+                peak_rss_mb=_gnu_time_maxrss_kib(rss, usage.ru_maxrss) / 1024,
+                server_cpu_s=server_cpu,
+                returncode=process.returncode,
+                stderr_path=err,
+            )
+        )
+    return measurements[0], measurements[1]

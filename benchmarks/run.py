@@ -24,6 +24,11 @@ from typing import Any
 
 from ignite_sandbox.launcher import RunningSandbox, run_sandbox
 
+from benchmarks.duckdb_pipelines import (
+    duckdb_memory_goals,
+    duckdb_ratios,
+    run_duckdb_pipelines,
+)
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.report import MemoryGoal, Ratio, Result, ratios_table, results_markdown
 from benchmarks.report import results_table as render_results
@@ -33,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 STREAM = "spend"
 TAP_CONTENDERS = ["raw", "passthrough", "tap", "reference", "export"]
+DUCKDB_CONTENDERS = ["duckdb", "duckdb-peer"]
 TARGET_CONTENDERS = ["target", "raw-target"]
 IMPORT_FORMATS = ["json", "ndjson", "csv"]
 MEMORY_LIMIT_MB = 300
@@ -381,13 +387,14 @@ def goal_ratios() -> list[Ratio]:
         Ratio(f"target / raw ({fmt})", TARGET.format(fmt=fmt), RAW_TARGET.format(fmt=fmt), 0.5)
         for fmt in IMPORT_FORMATS
     ]
+    ratios += duckdb_ratios(TAP, EXPORT.format(fmt="parquet"), EXPORT_BATCH)
     return ratios
 
 
 def memory_goals() -> list[MemoryGoal]:
     names = [TAP, EXPORT.format(fmt="parquet"), EXPORT.format(fmt="json"), EXPORT_BATCH]
     names += [TARGET.format(fmt=fmt) for fmt in IMPORT_FORMATS]
-    return [MemoryGoal(name, MEMORY_LIMIT_MB) for name in names]
+    return [MemoryGoal(name, MEMORY_LIMIT_MB) for name in names] + duckdb_memory_goals()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -398,7 +405,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skip",
         action="append",
         default=[],
-        choices=[*TAP_CONTENDERS, *TARGET_CONTENDERS],
+        choices=[*TAP_CONTENDERS, *DUCKDB_CONTENDERS, *TARGET_CONTENDERS],
         help="leave a contender out (repeatable)",
     )
     parser.add_argument(
@@ -441,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, sandbox, workdir)
         print(f"Sandbox at {sandbox.url}; work dir {workdir}", flush=True)
         singer_file = run_taps(bench, skip)
+        if not {"duckdb", "duckdb-peer"} <= skip:
+            run_duckdb_pipelines(bench, skip)
         sweep = run_sweep(bench, [int(s) for s in args.sweep.split(",") if s.strip()])
         run_targets(bench, singer_file, skip)
     if singer_file is not None and not args.keep_outputs:
