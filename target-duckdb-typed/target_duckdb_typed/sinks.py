@@ -17,6 +17,7 @@ from singer_sdk.sinks import BatchSink
 
 from target_duckdb_typed import columns as cols
 from target_duckdb_typed import jobs, wire
+from target_duckdb_typed import sql_types as st
 from target_duckdb_typed.errors import LoadStopped
 from target_duckdb_typed.record_lines import LineBuffer, ReadPlan
 from target_duckdb_typed.warehouse import METADATA_COLUMNS
@@ -71,6 +72,8 @@ class DuckDBSink(BatchSink):
         )
         columns = cols.columns_for(self.schema, decimals)
         self._check_names(columns)
+        # Stream maps declare what they compute as strings: their numbers are kept as text.
+        self._text_columns = [c.name for c in columns if c.type.name == st.VARCHAR and c.read]
         self.target_table = jobs.StreamTable(
             stream_name,
             target.table_for(stream_name),
@@ -131,6 +134,10 @@ class DuckDBSink(BatchSink):
     @override
     def process_record(self, record: dict, context: dict) -> None:
         """A record that went through the SDK's steps (stream maps, flattening)."""
+        for name in self._text_columns:
+            value = record.get(name)
+            if value is not None and not isinstance(value, str):
+                record[name] = _encode(value).decode("utf-8")
         message = self._target.record_message
         line = {
             wire.MESSAGE_RECORD: record,
