@@ -18,7 +18,7 @@ DEFAULT_SCHEMA = "main"
 DEFAULT_DECIMAL_PRECISION = 38
 DEFAULT_DECIMAL_SCALE = 9
 DEFAULT_BATCH_SIZE_ROWS = 20_000
-DEFAULT_MEMORY_LIMIT = "64MB"
+DEFAULT_MEMORY_LIMIT = "48MB"
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -84,7 +84,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         default=DEFAULT_MEMORY_LIMIT,
         description=(
-            "Memory DuckDB may use while loading (its `memory_limit`, e.g. `64MB`, `1GB`); "
+            "Memory DuckDB may use while loading (its `memory_limit`, e.g. `48MB`, `1GB`); "
             "beyond it DuckDB writes temporary files next to the database. Raise it if a "
             "load stops because DuckDB ran out of memory."
         ),
