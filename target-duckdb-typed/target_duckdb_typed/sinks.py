@@ -46,6 +46,7 @@ def _iso(value: object) -> object:
 
 
 _encode = msgspec.json.Encoder(enc_hook=_iso, decimal_format="number").encode
+BATCH_MESSAGES_TOGETHER = 8  # a run of BATCH messages committed in one transaction
 
 
 class DuckDBSink(BatchSink):
@@ -64,6 +65,8 @@ class DuckDBSink(BatchSink):
         self.lines_taken = 0  # RECORD lines taken without the SDK's record steps
         self.version: int | None = None  # the stream's activated version, for rows without one
         self.batch_rows = self.max_size
+        self._files: list[tuple[int, list[str]]] = []  # BATCH messages waiting: line, files
+        self._files_kind: tuple[str, str | None] = ("", None)
         self._run_ends: dict[bytes, re.Pattern[bytes]] = {}
         # Here rather than in setup(): the SDK logs a second, vaguer error line for any
         # exception from setup(), and these checks stop loads with a message of their own.
@@ -134,6 +137,8 @@ class DuckDBSink(BatchSink):
     @override
     def process_record(self, record: dict, context: dict) -> None:
         """A record that went through the SDK's steps (stream maps, flattening)."""
+        if self._files:
+            self.hand_over_files()  # BATCH files read before this record load first
         for name in self._text_columns:
             value = record.get(name)
             if value is not None and not isinstance(value, str):
@@ -149,7 +154,7 @@ class DuckDBSink(BatchSink):
     @property
     @override
     def current_size(self) -> int:
-        return len(self.buffer)
+        return len(self.buffer) + len(self._files)
 
     @property
     @override
@@ -158,7 +163,10 @@ class DuckDBSink(BatchSink):
 
     @property
     def first_line(self) -> float:
-        """The input line of the oldest row waiting here (infinity when none waits)."""
+        """The input line of the oldest row or BATCH message waiting here (infinity when
+        none waits)."""
+        if self._files:
+            return self._files[0][0]
         return self.buffer.numbers[0] if len(self.buffer) else float("inf")
 
     @override
@@ -166,8 +174,10 @@ class DuckDBSink(BatchSink):
         self.hand_over()
 
     def hand_over(self, before_line: int | None = None) -> None:
-        """Give the rows waiting here to the worker (only those read before `before_line`,
-        if given: the load stops there)."""
+        """Give what waits here to the worker: BATCH files, or rows (never both: each is
+        handed over before the other kind arrives). Only what was read before `before_line`,
+        if given: the load stops there."""
+        self.hand_over_files(before_line)
         if len(self.buffer):
             # A batch before this one that failed stops the load here, with these rows
             # still in hand (those read before the bad line are then loaded after all).
@@ -190,16 +200,41 @@ class DuckDBSink(BatchSink):
 
     @override
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
+        # A run of BATCH messages is committed together (up to BATCH_MESSAGES_TOGETHER):
+        # DuckDB then writes their rows once, where a transaction per file had a checkpoint
+        # rewrite each file's last rows (benchmarks/PROFILE.md). The run ends with any
+        # other message of the stream, a SCHEMA, or the end of the input.
         self.hand_over()  # rows read before the BATCH message load first
+        kind = (encoding.format, encoding.compression)
+        if self._files and self._files_kind != kind:
+            self.hand_over_files()
+        self._files_kind = kind
+        self._files.append((self._target.line_number, list(files)))
+        if len(self._files) >= BATCH_MESSAGES_TOGETHER:
+            self.hand_over_files()
+
+    @property
+    def files_waiting(self) -> bool:
+        """Whether BATCH files wait here to be handed over."""
+        return bool(self._files)
+
+    def hand_over_files(self, before_line: int | None = None) -> None:
+        """The BATCH files waiting here, as one job (one transaction)."""
+        messages, self._files = self._files, []
+        if before_line is not None:
+            messages = [(line, urls) for line, urls in messages if line < before_line]
+        if not messages:
+            return
         warehouse, target, version = self._target.warehouse, self.target_table, self.version
-        urls = list(files)
+        encoding_format, compression = self._files_kind
+        urls = [url for _, message_urls in messages for url in message_urls]
         self._target.worker.submit(
-            self._target.line_number,
+            messages[0][0],
             lambda: jobs.load_files(
                 warehouse,
                 target,
-                encoding_format=encoding.format,
-                compression=encoding.compression,
+                encoding_format=encoding_format,
+                compression=compression,
                 urls=urls,
                 version=version,
             ),

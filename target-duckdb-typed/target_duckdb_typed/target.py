@@ -155,6 +155,16 @@ class TargetDuckDBTyped(Target):
             raise LoadStopped(msg)
         return table
 
+    def _files_waiting(self) -> bool:
+        return any(
+            isinstance(sink, DuckDBSink) and sink.files_waiting
+            for sink in self._sinks_active.values()
+        )
+
+    def _hand_over_files(self) -> None:
+        for sink in self._sinks():
+            sink.hand_over_files()
+
     def _sinks(self) -> list[DuckDBSink]:
         sinks = [*self._sinks_to_clear, *self._sinks_active.values()]
         return [sink for sink in sinks if isinstance(sink, DuckDBSink)]
@@ -218,6 +228,7 @@ class TargetDuckDBTyped(Target):
 
     @override
     def _process_schema_message(self, message_dict: dict) -> None:
+        self._hand_over_files()  # a run of BATCH messages ended
         # Rows read under the old schema load first, before the table changes for the new.
         stream = message_dict.get(wire.MESSAGE_STREAM)
         stream_maps = self.mapper.stream_maps.get(stream) if isinstance(stream, str) else None
