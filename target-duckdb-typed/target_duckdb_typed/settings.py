@@ -94,8 +94,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=1),
         default=DEFAULT_BATCH_SIZE_ROWS,
         description=(
-            "Most rows of one stream committed in one transaction (a BATCH message's files "
-            "are one transaction whatever their size)."
+            "Most rows of one stream committed in one transaction (a run of BATCH messages "
+            "is one transaction whatever its size)."
         ),
     ),
 ).to_dict()

@@ -178,6 +178,9 @@ class DuckDBSink(BatchSink):
         handed over before the other kind arrives). Only what was read before `before_line`,
         if given: the load stops there."""
         self.hand_over_files(before_line)
+        self._hand_over_rows(before_line)
+
+    def _hand_over_rows(self, before_line: int | None = None) -> None:
         if len(self.buffer):
             # A batch before this one that failed stops the load here, with these rows
             # still in hand (those read before the bad line are then loaded after all).
@@ -204,7 +207,7 @@ class DuckDBSink(BatchSink):
         # DuckDB then writes their rows once, where a transaction per file had a checkpoint
         # rewrite each file's last rows (benchmarks/PROFILE.md). The run ends with any
         # other message of the stream, a SCHEMA, or the end of the input.
-        self.hand_over()  # rows read before the BATCH message load first
+        self._hand_over_rows()  # rows read before the BATCH message load first
         kind = (encoding.format, encoding.compression)
         if self._files and self._files_kind != kind:
             self.hand_over_files()

@@ -165,3 +165,31 @@ def test_a_parquet_batch_makes_no_python_object_per_row(tmp_path: Path) -> None:
         threading.setprofile(None)
     assert query(tmp_path / "warehouse.duckdb", "select count(*) from spend") == [(rows,)]
     assert calls < rows / 10, calls
+
+
+def test_a_run_of_batch_messages_is_one_transaction_and_keeps_its_order(tmp_path: Path) -> None:
+    """Two BATCH messages in a row commit together; a RECORD after them comes after them."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    good, bad = tmp_path / "good.parquet", tmp_path / "bad.parquet"
+    _parquet(good, RECORDS[:3], pa.decimal128(20, 2))
+    _parquet(
+        bad, [{**RECORDS[1], "id": "d", "amount": Decimal("0.0000000001")}], pa.decimal128(20, 10)
+    )
+    state = {"type": "STATE", "value": {"spend": "after good"}}
+    run = run_target(
+        warehouse, singer_lines(SCHEMA, _batch([good], "parquet"), state, _batch([bad], "parquet"))
+    )
+    assert run.returncode == 1
+    assert run.errors[0].startswith("file bad.parquet row 1 (stream 'spend', id=d): amount is ")
+    assert run.states == []  # the STATE's rows were in the transaction that failed
+    assert query(warehouse, "select count(*) from spend") == [(0,)]
+
+    record = {"type": "RECORD", "stream": "spend", "record": {"id": "a", "amount": 7}}
+    run = run_target(warehouse, singer_lines(SCHEMA, _batch([good], "parquet"), state, record))
+    assert run.returncode == 0, run.stderr
+    assert run.states == [{"spend": "after good"}]
+    assert query(warehouse, "select id, amount from spend order by id") == [
+        ("a", Decimal("7.000000000")),  # the RECORD, read after the BATCH file, wins
+        ("b", Decimal("-0.010000000")),
+        ("c", None),
+    ]
