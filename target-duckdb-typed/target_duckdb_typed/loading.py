@@ -167,7 +167,7 @@ def statements(
         return [insert]
     key_columns = [columns[key.lower()].name for key in keys]
     pairs = [(column, source.columns[key]) for key, column in zip(keys, key_columns, strict=True)]
-    if not _any_key_in_table(warehouse, table, relation, pairs):
+    if _keys_are_new(warehouse, table, relation, pairs):
         # Only new keys (a first load, new rows): an INSERT does what the MERGE would, for
         # about two thirds of its work.
         return [insert]
@@ -193,6 +193,35 @@ def prepare_versions(warehouse: Warehouse, table: TableName, source: Source) -> 
     """Before the batch's transaction: the version columns, if its rows bring versions."""
     if source.version != NULL and not warehouse.has_version_columns(table):
         warehouse.add_version_columns(table)
+
+
+def _keys_are_new(
+    warehouse: Warehouse, table: TableName, relation: str, pairs: Sequence[tuple[str, str]]
+) -> bool:
+    """Whether none of the relation's keys is in the table. A single key above the largest
+    the table has is new without asking the table (taps that read in key order: a probe of
+    the whole key column per batch cost 0.7 us a row at 1M rows); the largest key is kept
+    as batches are written (`Warehouse.key_ceilings`)."""
+    if len(pairs) != 1:
+        return not _any_key_in_table(warehouse, table, relation, pairs)
+    ((column, other),) = pairs
+    low, high = warehouse.con.execute(
+        f"SELECT min({ident(other)}), max({ident(other)}) FROM {relation}"
+    ).fetchall()[0]
+    if table not in warehouse.key_ceilings:
+        warehouse.key_ceilings[table] = warehouse.scalar(
+            f"SELECT max({ident(column)}) FROM {table.sql}"
+        )
+    ceiling = warehouse.key_ceilings[table]
+    try:
+        above = ceiling is None or (low is not None and low > ceiling)
+        # Rolled back or not, the table's keys stay at or below the new ceiling.
+        if high is not None and (ceiling is None or high > ceiling):
+            warehouse.key_ceilings[table] = high
+    except TypeError:  # the table's key column has another type than the batch's
+        warehouse.key_ceilings.pop(table, None)
+        above = False
+    return above or not _any_key_in_table(warehouse, table, relation, pairs)
 
 
 def _any_key_in_table(

@@ -79,6 +79,8 @@ class Warehouse:
             self.con.execute(f"SET {setting} = {value}")
         self.catalog = str(self.scalar("SELECT current_database()"))
         self._tables: dict[TableName, dict[str, TableColumn]] = {}
+        # table -> a value no key of the table is above (its largest key), see loading.py
+        self.key_ceilings: dict[TableName, object] = {}
 
     def scalar(self, sql: str) -> object:
         """The first value of a query's first row."""
@@ -168,6 +170,7 @@ class Warehouse:
 
     def _refresh(self, table: TableName) -> dict[str, TableColumn]:
         self._tables.pop(table, None)
+        self.key_ceilings.pop(table, None)
         return self.columns(table)
 
     @contextmanager
