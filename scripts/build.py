@@ -1,9 +1,9 @@
 """`./dev build`: a wheel and an sdist of each package, and plugin definitions for Meltano.
 
-Builds tap-ignite, target-ignite and ignite-sandbox with `uv build` into dist/ (or --out-dir),
-then writes dist/tap-ignite.yml and dist/target-ignite.yml: the plugin definitions of hub/ with
-pip_url set to the wheel just built, so a Meltano project anywhere on this machine can add the
-plugins before they are on the package index:
+Builds tap-ignite, target-ignite, target-duckdb-typed and ignite-sandbox with `uv build` into
+dist/ (or --out-dir), then writes dist/tap-ignite.yml and dist/target-ignite.yml: the plugin
+definitions of hub/ with pip_url set to the wheel just built, so a Meltano project anywhere on
+this machine can add the plugins before they are on the package index:
 
     meltano add extractor tap-ignite --from-ref <dist>/tap-ignite.yml
     meltano add loader target-ignite --from-ref <dist>/target-ignite.yml
@@ -23,7 +23,7 @@ import yaml
 
 from scripts.plugin_definitions import PLUGINS, ROOT, Plugin, render
 
-PACKAGES = ("tap-ignite", "target-ignite", "ignite-sandbox")
+PACKAGES = ("tap-ignite", "target-ignite", "target-duckdb-typed", "ignite-sandbox")
 
 
 def find_uv() -> str:
