@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,30 +160,12 @@ def run_pipeline(
     )
 
 
-def spend_catalog(bench: Bench, settings: dict[str, Any], name: str) -> Path | None:
-    """tap-ignite's own catalog (discovered with `settings`), the spend stream selected."""
-    config = json.loads(bench.tap_config.read_text()) | settings
-    cfg = bench.write_config(f"discover-{name}.json", config)
-    done = subprocess.run(
-        [str(BIN / "tap-ignite"), "--config", str(cfg), "--discover"],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        print(f"    tap-ignite --discover failed: {done.stderr.decode()[-500:]}")
-        return None
-    catalog = json.loads(done.stdout)
-    for stream in catalog["streams"]:
-        for entry in stream.get("metadata", []):
-            entry["metadata"]["selected"] = stream["tap_stream_id"] == "spend"
-    path = bench.workdir / f"catalog-{name}.json"
-    path.write_text(json.dumps(catalog))
-    return path
-
-
-def run_duckdb_pipelines(bench: Bench, skip: set[str]) -> None:
-    """Every Ignite -> DuckDB contender, one after the other."""
-    catalog = spend_catalog(bench, {}, "numbers")
+def run_duckdb_pipelines(
+    bench: Bench, skip: set[str], discover: Callable[[Bench, dict[str, Any], str], Path | None]
+) -> None:
+    """Every Ignite -> DuckDB contender, one after the other; `discover` gives tap-ignite's
+    catalog for tap settings (run.discover_catalog)."""
+    catalog = discover(bench, {}, "catalog-numbers")
     if catalog is None:
         for name in (PIPE_ROWS, PIPE_EXPORT, PIPE_BATCH, PEER_ROWS, PEER_EXPORT):
             bench.results.append(Result(name, status="not available (discovery failed)"))
@@ -221,7 +204,7 @@ def run_duckdb_pipelines(bench: Bench, skip: set[str]) -> None:
         executable, python = peer
         # As meltano.yml ran it: exact money as decimal strings, which it keeps as VARCHAR
         # (the catalog declares them so too).
-        catalog = spend_catalog(bench, {"use_singer_decimal": True}, "decimal-strings")
+        catalog = discover(bench, {"use_singer_decimal": True}, "catalog-decimal-strings")
         if catalog is None:
             return
         settings: dict[str, Any] = {"add_metadata_columns": True, "primary_key_required": True}

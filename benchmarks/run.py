@@ -173,10 +173,17 @@ def setting_names(info: dict[str, Any] | None) -> set[str]:
 # -- taps -------------------------------------------------------------------------------------
 
 
-def discover_catalog(bench: Bench) -> Path | None:
-    """tap-ignite's own catalog with the spend stream and every one of its columns selected."""
+def discover_catalog(
+    bench: Bench, settings: dict[str, Any] | None = None, name: str = "catalog"
+) -> Path | None:
+    """tap-ignite's own catalog (discovered with the tap config and `settings`, as Meltano
+    would) with the spend stream and every one of its columns selected, in `<name>.json`."""
+    config = bench.tap_config
+    if settings:
+        merged = json.loads(bench.tap_config.read_text()) | settings
+        config = bench.write_config(f"discover-{name}.json", merged)
     completed = subprocess.run(
-        [str(BIN / "tap-ignite"), "--config", str(bench.tap_config), "--discover"],
+        [str(BIN / "tap-ignite"), "--config", str(config), "--discover"],
         capture_output=True,
         check=False,
     )
@@ -188,7 +195,7 @@ def discover_catalog(bench: Bench) -> Path | None:
         selected = stream["tap_stream_id"] == STREAM
         for entry in stream.get("metadata", []):
             entry["metadata"]["selected"] = selected
-    path = bench.workdir / "catalog.json"
+    path = bench.workdir / f"{name}.json"
     path.write_text(json.dumps(catalog))
     return path
 
@@ -449,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Sandbox at {sandbox.url}; work dir {workdir}", flush=True)
         singer_file = run_taps(bench, skip)
         if not {"duckdb", "duckdb-peer"} <= skip:
-            run_duckdb_pipelines(bench, skip)
+            run_duckdb_pipelines(bench, skip, discover_catalog)
         sweep = run_sweep(bench, [int(s) for s in args.sweep.split(",") if s.strip()])
         run_targets(bench, singer_file, skip)
     if singer_file is not None and not args.keep_outputs:

@@ -4,23 +4,16 @@ its examples are the behaviour the scenario tests prove."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
-from tests.target_duckdb_typed.helpers import TARGET
+from scripts.readme_tables import about_markdown
 
 README = Path(__file__).parents[2] / "target-duckdb-typed" / "README.md"
 ABOUT_BLOCK = re.compile(r"<!-- about:start[^>]*-->\n(.*?)<!-- about:end -->", re.S)
 
 
 def test_about_markdown_is_the_readme_settings_section() -> None:
-    about = subprocess.run(
-        [TARGET, "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
+    about = about_markdown("target-duckdb-typed")
     match = ABOUT_BLOCK.search(README.read_text(encoding="utf-8"))
     assert match, "target-duckdb-typed/README.md has no about:start/about:end block"
     assert match.group(1).strip() == about.strip()
