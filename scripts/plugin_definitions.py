@@ -36,6 +36,8 @@ class Plugin:
 
     name: str
     plugin_type: str  # extractors | loaders
+    label: str = LABEL  # what Hub shows: the system the plugin talks to
+    domain_url: str = DOMAIN_URL
 
     @property
     def package_dir(self) -> Path:
@@ -46,7 +48,11 @@ class Plugin:
         return ROOT / "hub" / self.plugin_type / self.name / f"{VARIANT}.yml"
 
 
-PLUGINS = (Plugin("tap-ignite", "extractors"), Plugin("target-ignite", "loaders"))
+PLUGINS = (
+    Plugin("tap-ignite", "extractors"),
+    Plugin("target-ignite", "loaders"),
+    Plugin("target-duckdb-typed", "loaders", "DuckDB (typed, exact)", "https://duckdb.org"),
+)
 
 
 def about(plugin: Plugin) -> dict[str, Any]:
@@ -89,9 +95,10 @@ def definition(plugin: Plugin, about_json: dict[str, Any]) -> dict[str, Any]:
     """The plugin definition: Meltano Hub's fields, from `--about` and pyproject.toml."""
     project = tomllib.loads((plugin.package_dir / "pyproject.toml").read_text("utf-8"))["project"]
     settings = about_json["settings"]
+    required = sorted(settings.get("required", []))
     return {
         "name": plugin.name,
-        "label": LABEL,
+        "label": plugin.label,
         "description": about_json["description"],
         "namespace": plugin.name.replace("-", "_"),
         "variant": VARIANT,
@@ -99,11 +106,12 @@ def definition(plugin: Plugin, about_json: dict[str, Any]) -> dict[str, Any]:
         "executable": plugin.name,
         "repo": project["urls"]["Repository"],
         "docs": project["urls"]["Documentation"],
-        "domain_url": DOMAIN_URL,
+        "domain_url": plugin.domain_url,
         "maintenance_status": "active",
         "keywords": sorted({"meltano_sdk", *(k.lower() for k in project["keywords"])}),
         "capabilities": sorted(about_json["capabilities"]),
-        "settings_group_validation": [sorted(settings.get("required", []))],
+        # Hub lists the settings a working configuration needs; none at all: no list.
+        **({"settings_group_validation": [required]} if required else {}),
         "settings": [setting(name, prop) for name, prop in settings["properties"].items()],
     }
 
