@@ -22,6 +22,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator, SinglePagePaginator
 
 from tap_ignite import wire
+from tap_ignite.batch_storage import BatchStorageErrors
 from tap_ignite.client import IgniteStream, decoded_body
 from tap_ignite.columns import Column, column_schema
 from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
@@ -181,7 +182,7 @@ class NextLinkPaginator(BaseHATEOASPaginator):
         return self.has_more(response)
 
 
-class DataTableStream(IgniteStream):
+class DataTableStream(BatchStorageErrors, IgniteStream):
     """The rows of one legacy data table, through the deprecated `GET /export/`."""
 
     http_method = "GET"

@@ -9,7 +9,6 @@ it is in flight, so a run that dies resumes polling the same export instead of s
 from __future__ import annotations
 
 import copy
-import shutil
 import sys
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -28,6 +27,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tap_ignite import wire
 from tap_ignite.arrow_lines import LineBuilder, is_string
+from tap_ignite.batch_storage import copy_into, storage_errors
 from tap_ignite.export import (
     STATE_EXPORT,
     Export,
@@ -232,10 +232,16 @@ class SnapshotTableStream(TableStream):
         self, batch_config: BatchConfig, context: Context | None = None
     ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
         """BATCH files; a parquet export file is handed over as it is where it can be."""
-        encoding = batch_config.encoding
-        if not self._may_hand_over(encoding):
+        if not self._may_hand_over(batch_config.encoding):
             yield from super().get_batches(batch_config, context)
             return
+        with storage_errors(self.name, batch_config.storage):
+            yield from self._snapshot_batches(batch_config)
+
+    def _snapshot_batches(
+        self, batch_config: BatchConfig
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        encoding = batch_config.encoding
         shaper = self._shaper()
         for path, export, number in self._snapshot_files():
             mismatch = self._mismatch(path, encoding)
@@ -293,8 +299,7 @@ class SnapshotTableStream(TableStream):
         name = f"{storage.prefix or ''}{self.tap_name}--{self.name}-{export.id}-{number}.parquet"
         if batch_config.encoding.compression == "gzip":
             name += ".gz"  # the SDK's own name for gzip-compressed parquet batches
-        with path.open("rb") as source, storage.open(name, "wb") as target:
-            shutil.copyfileobj(source, target, length=1 << 20)
+        url = copy_into(storage, name, path)
         file = export.files[number - 1]
         self.logger.info(
             "File %d of %s handed over as a BATCH file as it is (%s rows)",
@@ -302,7 +307,7 @@ class SnapshotTableStream(TableStream):
             export.describe(),
             file.rows if file.rows is not None else "?",
         )
-        return storage.get_url(name)
+        return url
 
     # -- export lifecycle -------------------------------------------------------------------
 

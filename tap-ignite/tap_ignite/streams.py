@@ -19,6 +19,7 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import PageContext
 
 from tap_ignite import wire
+from tap_ignite.batch_storage import BatchStorageErrors
 from tap_ignite.client import IgniteStream, PageTokenExpiredError
 from tap_ignite.columns import KeyBy, Table
 from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 API_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class TableStream(IgniteStream):
+class TableStream(BatchStorageErrors, IgniteStream):
     """The rows of one export table, found by discovery (one instance per table).
 
     Records are the API's rows as they arrive: the body asks only for the selected columns,

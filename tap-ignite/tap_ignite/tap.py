@@ -15,7 +15,15 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_ignite import hints, http_rules, input_files, legacy, mode_settings, settings
+from tap_ignite import (
+    batch_storage,
+    hints,
+    http_rules,
+    input_files,
+    legacy,
+    mode_settings,
+    settings,
+)
 from tap_ignite.bookmarks import bookmark_errors
 from tap_ignite.client import IgniteStream, TableListing
 from tap_ignite.columns import parse_tables
@@ -74,7 +82,7 @@ class TapIgnite(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        errors = settings.config_errors(self.config)
+        errors = settings.config_errors(self.config) + batch_storage.config_errors(self.config)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
         token = str(self.config["api_token"])

@@ -31,6 +31,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.mapper import StreamMap
 
 from target_ignite import flattening
+from target_ignite.batch_files import batch_records
 from target_ignite.batches import Batch
 from target_ignite.client import ImportClient, ImportResult
 from target_ignite.columns import RowShape
@@ -345,6 +346,14 @@ class IgniteSink(BatchSink):
             # before any STATE the SDK writes after draining every sink (see target.py).
             self.records_submitted += sum(batch.rows for batch in batches)
             self._imports.submit(lambda: self._send_in_order(batches))
+
+    @override
+    def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
+        # The SDK's version holds a whole file in memory: read it a piece at a time instead.
+        storage = self.batch_config.storage if self.batch_config else None
+        for url in files:
+            records = batch_records(url, encoding, storage, self.record_counter_metric)
+            self.process_batch({"records": records})
 
     def _send_in_order(self, batches: list[Batch]) -> None:
         for batch in batches:

@@ -1,0 +1,105 @@
+"""Records of BATCH files, read a piece at a time from wherever the tap wrote them.
+
+A BATCH message lists files by URL: `file://...`, or `s3://bucket/...` with s3fs installed
+(`target-ignite[s3]`; credentials and endpoint from s3fs's own sources, e.g. the standard AWS
+environment variables). The SDK's reader holds a whole file in memory (a parquet file as one
+table, then a list of every record); here a parquet file is read one record batch at a time
+and a JSONL file one line at a time, so a file of any size costs one import's worth of rows.
+A file that cannot be read stops the load with one line naming it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import typing as t
+from collections.abc import Iterator
+
+import fsspec
+from singer_sdk.helpers._batch import BatchFileFormat, StorageTarget
+from singer_sdk.singerlib.json import deserialize_json
+
+from target_ignite.errors import LoadStopped
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding
+    from singer_sdk.metrics import Counter
+
+# Records per chunk (a parquet record batch, or JSONL lines), and the read-ahead of a remote
+# file (s3fs's default, 50 MiB, would hold most export files whole).
+CHUNK_ROWS = 10_000
+READ_BLOCK_BYTES = 8 << 20
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a file can raise: OSError, botocore's own (S3), Arrow's (parquet)."""
+    errors: list[type[BaseException]] = [OSError, ValueError]  # pyarrow's ArrowInvalid too
+    with contextlib.suppress(ImportError):
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        errors += [BotoCoreError, ClientError]
+    return tuple(errors)
+
+
+READ_ERRORS = _read_errors()
+
+
+def batch_records(
+    url: str,
+    encoding: BaseBatchFileEncoding,
+    storage: StorageTarget | None,
+    counter: Counter,
+) -> Iterator[dict[str, t.Any]]:
+    """The records of one BATCH file, counted as they are read.
+
+    As the SDK does: the file is `url`'s name under the target's own `batch_config.storage`
+    when it has one, else `url` itself.
+    """
+    head, tail = StorageTarget.split_url(url)
+    storage = storage or StorageTarget.from_url(head)
+    location = storage.get_url(tail)
+    try:
+        fs, path = fsspec.core.url_to_fs(location, **storage.params)
+        with fs.open(path, "rb", block_size=READ_BLOCK_BYTES) as file:
+            for chunk in _chunks(file, encoding):
+                counter.increment(len(chunk))
+                yield from chunk
+    except ImportError as exc:
+        msg = f"BATCH file {location} cannot be read: {exc}"
+        raise LoadStopped(msg) from None
+    except READ_ERRORS as exc:
+        msg = f"BATCH file {location} could not be read: {type(exc).__name__}: {exc}"
+        raise LoadStopped(msg) from None
+
+
+def _chunks(file: t.IO[bytes], encoding: BaseBatchFileEncoding) -> Iterator[list[dict[str, t.Any]]]:
+    if encoding.format == BatchFileFormat.JSONL:
+        if encoding.compression == "gzip":
+            with gzip.open(file) as lines:
+                yield from _json_chunks(lines)
+        else:
+            yield from _json_chunks(file)
+    elif encoding.format == BatchFileFormat.PARQUET:
+        try:
+            import pyarrow.parquet as pq  # noqa: PLC0415 - only parquet batches need it
+        except ImportError:
+            msg = "parquet BATCH files need pyarrow: install target-ignite[parquet]"
+            raise LoadStopped(msg) from None
+        with pq.ParquetFile(file) as parquet:
+            for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+                yield batch.to_pylist()
+    else:
+        msg = f"BATCH files in format '{encoding.format}' are not supported (jsonl or parquet)"
+        raise LoadStopped(msg)
+
+
+def _json_chunks(lines: t.Iterable[bytes]) -> Iterator[list[dict[str, t.Any]]]:
+    chunk: list[dict[str, t.Any]] = []
+    for line in lines:
+        if line.strip():
+            chunk.append(deserialize_json(line))
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
