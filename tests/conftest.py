@@ -1,4 +1,5 @@
-"""Fixtures every test folder shares: a real sandbox server over HTTP on 127.0.0.1."""
+"""Fixtures every test folder shares: a real sandbox server over HTTP on 127.0.0.1, and a
+local S3-compatible server (tests/s3.py) for BATCH files in object storage."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import pytest
 from ignite_sandbox.launcher import RunningSandbox, run_sandbox
+
+from tests.s3 import S3Server, run_s3_server
 
 # Small enough to start in a second or two, large enough for several pages at small page sizes.
 DEFAULT_SPEND_ROWS = 3000
@@ -42,3 +45,16 @@ def sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
             return stack.enter_context(run_sandbox(**options))
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One S3-compatible server (moto) for the session; tests keep apart by bucket."""
+    with run_s3_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A new, empty bucket of this test's own on the session's S3 server."""
+    return s3_server.new_bucket()
