@@ -54,6 +54,8 @@ def test_every_plugin_is_pinned_and_complete() -> None:
     assert PROJECT["send_anonymous_usage_stats"] is False
     for kind in ("extractors", "loaders"):
         for definition in PROJECT["plugins"][kind]:
+            if "inherit_from" in definition:
+                continue  # checked in test_per_table_extractors_only_select_their_table
             for key in ("name", "namespace", "pip_url", "executable", "capabilities", "settings"):
                 assert key in definition, (definition["name"], key)
             pip_url = definition["pip_url"]
@@ -62,6 +64,29 @@ def test_every_plugin_is_pinned_and_complete() -> None:
         "ignite-to-duckdb",
         "ignite-to-postgres",
         "postgres-to-ignite",
+        "ignite-spend-to-postgres",
+        "ignite-suppliers-to-postgres",
+        "ignite-contracts-to-postgres",
     }
     assert [env["name"] for env in PROJECT["environments"]] == ["sandbox", "prod"]
     assert PROJECT["default_environment"] == "sandbox"
+
+
+def test_per_table_extractors_only_select_their_table() -> None:
+    """Tables in parallel: `tap-ignite--<table>` inherits everything and selects one table,
+    and job `ignite-<table>-to-postgres` runs it (tests/e2e/test_parallel_tables.py)."""
+    inherited = [p for p in PROJECT["plugins"]["extractors"] if "inherit_from" in p]
+    assert {p["name"] for p in inherited} == {
+        "tap-ignite--spend",
+        "tap-ignite--suppliers",
+        "tap-ignite--contracts",
+    }
+    jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
+    for definition in inherited:
+        table = definition["name"].removeprefix("tap-ignite--")
+        assert definition == {
+            "name": f"tap-ignite--{table}",
+            "inherit_from": "tap-ignite",
+            "select": [f"{table}.*"],
+        }
+        assert jobs[f"ignite-{table}-to-postgres"] == [f"tap-ignite--{table} target-postgres"]
