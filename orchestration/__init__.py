@@ -1,0 +1,1 @@
+"""Deployable orchestration for the Meltano project (see README, "Scale")."""
