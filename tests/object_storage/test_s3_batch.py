@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 from ignite_sandbox.launcher import RunningSandbox
+from target_ignite.batch_files import CHUNK_ROWS
 
 from tests.reliability.helpers import (
     Run,
@@ -87,7 +88,8 @@ def repository_rows(server: RunningSandbox, repository_id: str) -> dict[str, dic
 
 @pytest.fixture
 def server(sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
-    return sandbox_factory(spend_rows=3000, export_file_rows=1000)
+    # Two spend files, each more than one piece (CHUNK_ROWS) for the target to read.
+    return sandbox_factory(spend_rows=2 * CHUNK_ROWS + 4000, export_file_rows=CHUNK_ROWS + 2000)
 
 
 def test_export_files_go_to_s3_as_they_are_and_target_ignite_loads_them(
@@ -103,7 +105,7 @@ def test_export_files_go_to_s3_as_they_are_and_target_ignite_loads_them(
     assert tap.returncode == 0, tap.stderr[-3000:]
     batches = [m for m in tap.messages if m["type"] == "BATCH"]
     urls = [url for batch in batches for url in batch["manifest"]]
-    assert len(urls) == 3
+    assert len(urls) == 2
     assert all(url.startswith(f"{root}/{PREFIX}tap-ignite--spend-") for url in urls), urls
     # Byte for byte the files the export produced: copied, not decoded and re-encoded.
     (export_id,) = {url.rsplit("/", 1)[1].split("--spend-", 1)[1][:36] for url in urls}
