@@ -20,6 +20,7 @@ import requests
 from ignite_sandbox.launcher import RunningSandbox
 from target_ignite.batch_files import CHUNK_ROWS
 
+from tests.peak_rss import peak_rss_mb, peak_rss_script
 from tests.reliability.helpers import (
     Run,
     api_rows,
@@ -70,11 +71,6 @@ def export_files(server: RunningSandbox, export_id: str) -> list[bytes]:
     return [requests.get(f["url"], timeout=60).content for f in body["files"]]
 
 
-def repository_for(server: RunningSandbox, table: dict[str, Any], name: str) -> str:
-    fields = [column["name"] for column in table["columns"]]
-    return str(server.admin.create_repository(name, fields)["id"])
-
-
 def repository_rows(server: RunningSandbox, repository_id: str) -> dict[str, dict[str, Any]]:
     """A repository's rows by id, every number as its exact text (`Num`)."""
     response = requests.get(
@@ -84,6 +80,22 @@ def repository_rows(server: RunningSandbox, repository_id: str) -> dict[str, dic
     )
     response.raise_for_status()
     return {row["id"]: row for row in loads_exact(response.text)["rows"]}
+
+
+def load_new_repository(
+    server: RunningSandbox,
+    table: dict[str, Any],
+    name: str,
+    singer_input: str,
+    workdir: Path,
+    *,
+    env: dict[str, str],
+) -> tuple[Run, str]:
+    """target-ignite loads `singer_input` into a new repository with the table's columns."""
+    fields = [column["name"] for column in table["columns"]]
+    repository_id = str(server.admin.create_repository(name, fields)["id"])
+    config = {"api_url": server.url, "api_token": server.token, "repository_id": repository_id}
+    return run_target(workdir, config, singer_input.encode(), env=env), repository_id
 
 
 @pytest.fixture
@@ -114,25 +126,16 @@ def test_export_files_go_to_s3_as_they_are_and_target_ignite_loads_them(
     assert "handed over as a BATCH file as it is" in tap.stderr
 
     # target-ignite reads the files from S3; the rows are those the RECORD path imports.
-    from_s3 = repository_for(server, spend, "SpendFromS3")
-    target_env = s3_env(s3_server)
-    loaded = run_target(
-        tmp_path / "target-s3",
-        {"api_url": server.url, "api_token": server.token, "repository_id": from_s3},
-        tap.stdout.encode(),
-        env=target_env,
+    loaded, from_s3 = load_new_repository(
+        server, spend, "SpendFromS3", tap.stdout, tmp_path / "target-s3", env=env
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     plain = {key: value for key, value in config.items() if key != "batch_config"}
     catalog = catalog_of(plain, ["spend"])
     records = run_tap(tmp_path / "tap-records", plain, catalog=catalog, env=env)
     assert records.returncode == 0, records.stderr[-3000:]
-    from_records = repository_for(server, spend, "SpendFromRecords")
-    reference = run_target(
-        tmp_path / "target-records",
-        {"api_url": server.url, "api_token": server.token, "repository_id": from_records},
-        records.stdout.encode(),
-        env=env,
+    reference, from_records = load_new_repository(
+        server, spend, "SpendFromRecords", records.stdout, tmp_path / "target-records", env=env
     )
     assert reference.returncode == 0, reference.stderr[-3000:]
     rows = repository_rows(server, from_s3)
@@ -177,13 +180,10 @@ def test_storage_failures_end_with_one_line_and_no_credentials(
     assert written.returncode == 0, written.stderr[-3000:]
     missing = written.stdout.replace(f"/{PREFIX}", "/nowhere/")
     contracts = next(table for table in tables(server) if table["id"] == "contracts")
-    repository = repository_for(server, contracts, "ContractsMissingFile")
-    target = run_target(
-        tmp_path / "missing",
-        {"api_url": server.url, "api_token": server.token, "repository_id": repository},
-        missing.encode(),
+    target, _ = load_new_repository(
+        server, contracts, "ContractsMissingFile", missing, tmp_path / "missing",
         env=plugin_env(**s3_server.env()),
-    )
+    )  # fmt: skip
     assert target.returncode == 1
     error = target.the_error()
     assert f"BATCH file s3://{s3_bucket}/ignite/nowhere/tap-ignite--contracts-" in error
@@ -207,21 +207,11 @@ def test_storage_failures_end_with_one_line_and_no_credentials(
         assert not credential_leaks(run.stdout + run.stderr), run.label
 
 
-# The tap's peak RSS, reported by the tap itself at exit (see tests/target_ignite/test_memory).
-RUN_WITH_PEAK_RSS = (
-    "import atexit, sys\n"
-    "def _peak():\n"
-    "    with open('/proc/self/status') as status:\n"
-    "        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
-    "    sys.stderr.write(f'PEAK_RSS_KB {kb}\\n')\n"
-    "atexit.register(_peak)\n"
-    "from tap_ignite.tap import TapIgnite\n"
-    "sys.argv = ['tap-ignite', *sys.argv[1:]]\n"
-    "TapIgnite.cli()\n"
-)
+# The tap's peak RSS, reported by the tap itself at exit (tests/peak_rss.py).
+RUN_WITH_PEAK_RSS = peak_rss_script("tap-ignite", "tap_ignite.tap:TapIgnite")
 
 
-def peak_rss_mb(
+def tap_peak_rss_mb(
     tmp_path: Path, config: dict[str, Any], stream: str, env: dict[str, str]
 ) -> tuple[float, Run]:
     config_path = tmp_path / f"{stream}-config.json"
@@ -239,7 +229,7 @@ def peak_rss_mb(
     )
     run = Run(stream, completed.returncode, completed.stdout, completed.stderr)
     assert run.returncode == 0, run.stderr[-3000:]
-    return int(run.stderr.rsplit("PEAK_RSS_KB ", 1)[1].split()[0]) / 1024, run
+    return peak_rss_mb(run.stderr), run
 
 
 @pytest.mark.slow
@@ -255,8 +245,8 @@ def test_a_large_export_streams_to_s3_in_bounded_memory(
     env = s3_env(s3_server, LOGLEVEL="INFO", TAP_IGNITE_LOGLEVEL="INFO")
     config = snapshot_config(server, f"s3://{s3_bucket}/large")
 
-    small_peak, _ = peak_rss_mb(tmp_path, config, "contracts", env)
-    large_peak, run = peak_rss_mb(tmp_path, config, "spend", env)
+    small_peak, _ = tap_peak_rss_mb(tmp_path, config, "contracts", env)
+    large_peak, run = tap_peak_rss_mb(tmp_path, config, "spend", env)
 
     (batch,) = [m for m in run.messages if m["type"] == "BATCH"]
     (url,) = batch["manifest"]

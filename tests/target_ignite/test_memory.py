@@ -8,23 +8,12 @@ import sys
 
 import pytest
 
+from tests.peak_rss import peak_rss_mb, peak_rss_script
 from tests.target_ignite.helpers import config_for, imports_of
 
 ROWS = 150_000
-# The target reports its own peak RSS at exit (atexit runs on sys.exit too). VmHWM is the peak
-# of this process image; ru_maxrss is not: Linux carries it over from the forking parent across
-# exec, so under a grown pytest process it reported pytest's size, not the target's.
-RUN_WITH_PEAK_RSS = (
-    "import atexit, sys\n"
-    "def _peak():\n"
-    "    with open('/proc/self/status') as status:\n"
-    "        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
-    "    sys.stderr.write(f'PEAK_RSS_KB {kb}\\n')\n"
-    "atexit.register(_peak)\n"
-    "from target_ignite.target import TargetIgnite\n"
-    "sys.argv = ['target-ignite', *sys.argv[1:]]\n"
-    "TargetIgnite.cli()\n"
-)
+# The target reports its own peak RSS at exit (tests/peak_rss.py).
+RUN_WITH_PEAK_RSS = peak_rss_script("target-ignite", "target_ignite.target:TargetIgnite")
 
 
 def _records():
@@ -75,7 +64,7 @@ def test_peak_memory_does_not_grow_with_the_input(ignite, new_repository, tmp_pa
     imports = imports_of(ignite, repository["id"])
     assert sum(i["rows"] for i in imports) == ROWS
     assert all(i["bytes"] <= 1024**2 for i in imports)
-    peak_mb = int(run.stderr.rsplit("PEAK_RSS_KB ", 1)[1].split()[0]) / 1024
+    peak_mb = peak_rss_mb(run.stderr)
     input_mb = input_path.stat().st_size / 1024**2
     # The interpreter and the SDK take ~60 MB; the input alone is ~30 MB on disk and several
     # times that as Python objects. Holding it would show; one 1 MiB batch does not.
