@@ -25,11 +25,11 @@ pytestmark = pytest.mark.slow
 TABLES = ("spend", "suppliers", "contracts")
 
 
-def run_in_parallel(project: MeltanoProject, *jobs: str) -> None:
-    """`meltano run JOB` for every job at once; all must succeed."""
+def in_parallel(project: MeltanoProject, commands: dict[str, list[str]]) -> dict[str, str]:
+    """`meltano ARGS` for every command at once; all must succeed. Name -> output."""
     processes = {
-        job: subprocess.Popen(
-            ["meltano", "run", job],
+        name: subprocess.Popen(
+            ["meltano", *args],
             cwd=ROOT,
             env=project.env,
             stdin=subprocess.DEVNULL,
@@ -37,24 +37,37 @@ def run_in_parallel(project: MeltanoProject, *jobs: str) -> None:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for job in jobs
+        for name, args in commands.items()
     }
-    failed = []
-    for job, process in processes.items():
-        output, _ = process.communicate(timeout=900)
-        project.logs.append(output)
+    outputs, failed = {}, []
+    for name, process in processes.items():
+        outputs[name], _ = process.communicate(timeout=900)
+        project.logs.append(outputs[name])
         if process.returncode != 0:
-            failed.append(f"--- {job} exited {process.returncode}:\n{output[-3000:]}")
+            failed.append(f"--- {name} exited {process.returncode}:\n{outputs[name][-3000:]}")
     assert not failed, "\n".join(failed)
+    return outputs
 
 
-def bookmarks(project: MeltanoProject, table: str) -> dict[str, Any]:
-    """The singer state Meltano keeps for one table's job (its own state id)."""
-    state_id = f"sandbox:tap-ignite--{table}-to-target-postgres"
-    output = project.run("state", "get", state_id)
-    state: dict[str, Any] = json.loads(output[output.index("{") : output.rindex("}") + 1])
-    result: dict[str, Any] = state["singer_state"]["bookmarks"]
-    return result
+def run_jobs(project: MeltanoProject) -> None:
+    """Every table's job, `meltano run ignite-<table>-to-postgres`, at once."""
+    in_parallel(project, {table: ["run", f"ignite-{table}-to-postgres"] for table in TABLES})
+
+
+def bookmarks(project: MeltanoProject) -> dict[str, dict[str, Any]]:
+    """Table -> the bookmarks in the singer state Meltano keeps for that table's job."""
+    outputs = in_parallel(
+        project,
+        {
+            table: ["state", "get", f"sandbox:tap-ignite--{table}-to-target-postgres"]
+            for table in TABLES
+        },
+    )
+    found = {}
+    for table, output in outputs.items():
+        state = json.loads(output[output.index("{") : output.rindex("}") + 1])
+        found[table] = state["singer_state"]["bookmarks"]
+    return found
 
 
 def warehouse_rows(database: str, table: str) -> dict[str, tuple[str, datetime]]:
@@ -91,11 +104,11 @@ def test_three_tables_run_in_parallel_then_incrementally(
     # each try to create its tables): a deployment's first step, e.g. `meltano state list`.
     meltano_project.run("state", "list")
     tables = {table["id"]: table for table in api_tables(sandbox)}
-    jobs = [f"ignite-{table}-to-postgres" for table in TABLES]
 
-    run_in_parallel(meltano_project, *jobs)
+    run_jobs(meltano_project)
 
     first: dict[str, dict[str, dict[str, Any]]] = {}
+    states = bookmarks(meltano_project)
     for table in TABLES:
         first[table] = api_rows(sandbox, tables[table])
         loaded = warehouse_rows(pg_database, table)
@@ -103,9 +116,8 @@ def test_three_tables_run_in_parallel_then_incrementally(
             i: row["updated_at"] for i, row in first[table].items()
         }, table
         # Each job's state holds its own table's bookmark, and no other table's.
-        state = bookmarks(meltano_project, table)
-        assert set(state) == {table}
-        bookmark = state[table]
+        assert set(states[table]) == {table}
+        bookmark = states[table][table]
         assert bookmark["replication_key"] == "updated_at"
         assert bookmark["replication_key_value"] == max(
             row["updated_at"] for row in first[table].values()
@@ -114,8 +126,9 @@ def test_three_tables_run_in_parallel_then_incrementally(
     # Change rows of every table, then the three jobs again, at once.
     touched = {table: set(sandbox.admin.touch(table, 4 + n)) for n, table in enumerate(TABLES)}
     second_started = datetime.now(UTC)
-    run_in_parallel(meltano_project, *jobs)
+    run_jobs(meltano_project)
 
+    states = bookmarks(meltano_project)
     for table in TABLES:
         expected = api_rows(sandbox, tables[table])
         loaded = warehouse_rows(pg_database, table)
@@ -129,7 +142,8 @@ def test_three_tables_run_in_parallel_then_incrementally(
         at_old_bookmark = {i for i, row in first[table].items() if row["updated_at"] == old_max}
         assert touched[table] <= moved, table
         assert moved - touched[table] <= at_old_bookmark, table
-        bookmark = bookmarks(meltano_project, table)[table]
+        assert set(states[table]) == {table}
+        bookmark = states[table][table]
         assert bookmark["replication_key_value"] == max(
             expected[i]["updated_at"] for i in touched[table]
         )
