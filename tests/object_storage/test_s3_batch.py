@@ -158,18 +158,27 @@ def test_storage_failures_end_with_one_line_and_no_credentials(
     config = snapshot_config(server, f"s3://{s3_bucket}/ignite")
     catalog = catalog_of(config, ["contracts"])
     closed = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}
-    unreachable = run_tap(
-        tmp_path / "unreachable",
-        config,
-        catalog=catalog,
-        env=plugin_env(**{**s3_server.env(), **closed}),
-    )
-    assert unreachable.returncode == 1
-    error = unreachable.the_error()
-    assert f"BATCH files of stream 'contracts' to s3://{s3_bucket}/ignite" in error
-    assert "EndpointConnectionError" in error
-    assert "Traceback" not in unreachable.stderr
-    assert not credential_leaks(unreachable.stdout + unreachable.stderr)
+    # Both ways BATCH files are written: export files handed over, and the SDK's batcher
+    # (rows mode, gzip JSONL).
+    jsonl = {"encoding": {"format": "jsonl", "compression": "gzip"}}
+    rows_mode = {
+        **config,
+        "sync_mode": "rows",
+        "batch_config": {**config["batch_config"], **jsonl},
+    }
+    for label, settings in (("export", config), ("rows", rows_mode)):
+        unreachable = run_tap(
+            tmp_path / f"unreachable-{label}",
+            settings,
+            catalog=catalog,
+            env=plugin_env(**{**s3_server.env(), **closed}),
+        )
+        assert unreachable.returncode == 1, label
+        error = unreachable.the_error()
+        assert f"BATCH files of stream 'contracts' to s3://{s3_bucket}/ignite" in error, label
+        assert "EndpointConnectionError" in error, label
+        assert "Traceback" not in unreachable.stderr, label
+        assert not credential_leaks(unreachable.stdout + unreachable.stderr), label
     unreachable_debug = run_tap(
         tmp_path / "unreachable-debug", config, catalog=catalog, env=s3_env(s3_server, **closed)
     )
