@@ -21,7 +21,7 @@ import fsspec
 from singer_sdk.helpers._batch import BatchFileFormat, StorageTarget
 from singer_sdk.singerlib.json import deserialize_json
 
-from target_ignite.errors import LoadStopped
+from target_ignite.errors import BadBatchFile
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding
@@ -34,8 +34,10 @@ READ_BLOCK_BYTES = 8 << 20
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
-    """What reading a file can raise: OSError, botocore's own (S3), Arrow's (parquet)."""
-    errors: list[type[BaseException]] = [OSError, ValueError]  # pyarrow's ArrowInvalid too
+    """What reading a file raises when it is missing, unreadable (permissions, a folder, an
+    unknown storage scheme, an unreachable store) or not in its encoding (bad gzip, JSON or
+    parquet: pyarrow's errors are ValueErrors)."""
+    errors: list[type[BaseException]] = [OSError, EOFError, ValueError, ImportError]
     with contextlib.suppress(ImportError):
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
@@ -55,23 +57,33 @@ def batch_records(
     """The records of one BATCH file, counted as they are read.
 
     As the SDK does: the file is `url`'s name under the target's own `batch_config.storage`
-    when it has one, else `url` itself.
+    when it has one, else `url` itself. A failure to read it is a BadBatchFile, whether it
+    comes before the first record or after some were imported (those stay imported); what
+    the caller does with the records raises its own errors.
     """
-    head, tail = StorageTarget.split_url(url)
-    storage = storage or StorageTarget.from_url(head)
-    location = storage.get_url(tail)
     try:
-        fs, path = fsspec.core.url_to_fs(location, **storage.params)
+        head, tail = StorageTarget.split_url(url)
+        storage = storage or StorageTarget.from_url(head)
+        fs, path = fsspec.core.url_to_fs(storage.get_url(tail), **storage.params)
         with fs.open(path, "rb", block_size=READ_BLOCK_BYTES) as file:
             for chunk in _chunks(file, encoding):
                 counter.increment(len(chunk))
                 yield from chunk
-    except ImportError as exc:
-        msg = f"BATCH file {location} cannot be read: {exc}"
-        raise LoadStopped(msg) from None
     except READ_ERRORS as exc:
-        msg = f"BATCH file {location} could not be read: {type(exc).__name__}: {exc}"
-        raise LoadStopped(msg) from None
+        msg = f"BATCH file '{url}' cannot be read as {encoding.format}: {_reason(exc)}"
+        raise BadBatchFile(msg) from None
+
+
+def _reason(exc: BaseException) -> str:
+    strerror = getattr(exc, "strerror", None)
+    if strerror:
+        return str(strerror)
+    if isinstance(exc, FileNotFoundError):  # s3fs names only the path
+        return "No such file or directory"
+    text = str(exc)
+    if text and not isinstance(exc, OSError | ValueError | EOFError):
+        return f"{type(exc).__name__}: {text}"  # botocore's: the type says what went wrong
+    return text or type(exc).__name__
 
 
 def _chunks(file: t.IO[bytes], encoding: BaseBatchFileEncoding) -> Iterator[list[dict[str, t.Any]]]:
@@ -85,14 +97,14 @@ def _chunks(file: t.IO[bytes], encoding: BaseBatchFileEncoding) -> Iterator[list
         try:
             import pyarrow.parquet as pq  # noqa: PLC0415 - only parquet batches need it
         except ImportError:
-            msg = "parquet BATCH files need pyarrow: install target-ignite[parquet]"
-            raise LoadStopped(msg) from None
+            msg = "pyarrow is not installed (install target-ignite[parquet])"
+            raise ImportError(msg) from None
         with pq.ParquetFile(file) as parquet:
             for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
                 yield batch.to_pylist()
     else:
-        msg = f"BATCH files in format '{encoding.format}' are not supported (jsonl or parquet)"
-        raise LoadStopped(msg)
+        msg = "the format is not jsonl or parquet"
+        raise ValueError(msg)
 
 
 def _json_chunks(lines: t.Iterable[bytes]) -> Iterator[list[dict[str, t.Any]]]:

@@ -35,7 +35,7 @@ from target_ignite.batch_files import batch_records
 from target_ignite.batches import Batch
 from target_ignite.client import ImportClient, ImportResult
 from target_ignite.columns import RowShape
-from target_ignite.errors import BadBatchFile, BadRecord
+from target_ignite.errors import BadRecord
 from target_ignite.fields import FieldCheck
 from target_ignite.records import DateColumns, Flattening, as_read
 from target_ignite.rows import CsvRows, codec_for
@@ -53,9 +53,6 @@ if t.TYPE_CHECKING:
 GZIP_LEVEL = 6
 DELETE_QUERY_ID_ROOM = 64  # characters; delete query ids are 36-character uuids
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-# What reading a BATCH file raises when it is missing, unreadable (permissions, a folder, an
-# unknown storage scheme) or not in its encoding (bad gzip, JSON or parquet).
-_BATCH_FILE_ERRORS = (OSError, EOFError, ValueError, ImportError, NotImplementedError)
 
 
 class IgniteSink(BatchSink):
@@ -76,7 +73,6 @@ class IgniteSink(BatchSink):
         self._open: Batch | None = None
         self._sealed: list[Batch] = []
         self._drain_sealed_only = False
-        self._batch_file_read = False
         # Records taken in, and records imported (in arrival order), for the STATE gate.
         self.records_received = 0
         self.records_submitted = 0
@@ -316,24 +312,8 @@ class IgniteSink(BatchSink):
     # -- imports ----------------------------------------------------------------------
 
     @override
-    def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
-        # A file that cannot be read stops the load at its BATCH line (the reader names it)
-        # like any bad input; errors of the import that follows the reading are left alone.
-        for url in files:
-            self._batch_file_read = False
-            try:
-                super().process_batch_files(encoding, [url])
-            except _BATCH_FILE_ERRORS as exc:
-                if self._batch_file_read:
-                    raise
-                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                msg = f"BATCH file '{url}' cannot be read as {encoding.format}: {reason}"
-                raise BadBatchFile(msg) from None
-
-    @override
     def process_batch(self, context: dict) -> None:
-        if "records" in context:  # a BATCH message's file, read by the SDK
-            self._batch_file_read = True
+        if "records" in context:  # a BATCH message's file, read a piece at a time
             self._take_file_records(context["records"])
             return
         batches, self._sealed = self._sealed, []
@@ -350,6 +330,8 @@ class IgniteSink(BatchSink):
     @override
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
         # The SDK's version holds a whole file in memory: read it a piece at a time instead.
+        # A file that cannot be read stops the load at its BATCH line (the reader names it)
+        # like any bad input, as a BadBatchFile (batch_files.py); import errors are left alone.
         storage = self.batch_config.storage if self.batch_config else None
         for url in files:
             records = batch_records(url, encoding, storage, self.record_counter_metric)
