@@ -49,6 +49,12 @@ NOT_RUN = {
     "without one is tests/e2e/test_prod.py",
     "./dev run python -m benchmarks.run": "minutes of CPU at a million rows; benchmarks/ "
     "measures, tests do not",
+    "export MELTANO_DATABASE_URI=postgresql+psycopg://postgres@127.0.0.1:5432/meltano_system": (
+        "the three jobs at once on a PostgreSQL system database, then again incrementally: "
+        "tests/e2e/test_parallel_tables.py"
+    ),
+    "./dev run dagster dev -m ignite_dagster.definitions -d orchestration/dagster": "a UI "
+    "that runs until stopped; the job itself runs in-process in tests/e2e/test_dagster.py",
 }
 TABLES = {"spend", "suppliers", "contracts", "classification_business_units",
           "classification_spend_categories"}  # fmt: skip
