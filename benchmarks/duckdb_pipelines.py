@@ -181,7 +181,7 @@ def run_duckdb_pipelines(
         ours = [str(BIN / "target-duckdb-typed")]
         python = Path(sys.executable)
         ours_modes: list[tuple[str, dict[str, Any]]] = [
-            (PIPE_ROWS, {}),
+            *([(PIPE_ROWS, {})] if "duckdb-rows" not in skip else []),
             (PIPE_EXPORT, export),
             (PIPE_BATCH, export | batches),
         ]

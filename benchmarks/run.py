@@ -1,6 +1,7 @@
 """Benchmark tap-ignite and target-ignite against one sandbox, beside their raw-client limits.
 
     uv run python -m benchmarks.run [--rows N] [--page-size P] [--skip NAME ...]
+    uv run python -m benchmarks.run --curve [SIZES]     # cost curves (benchmarks/curve.py)
 
 Starts ONE sandbox with N spend rows and runs, one after the other, every contender as a
 child process: the raw client (decode and passthrough), tap-ignite in rows mode, the reference
@@ -24,6 +25,7 @@ from typing import Any
 
 from ignite_sandbox.launcher import RunningSandbox, run_sandbox
 
+from benchmarks.curve import DEFAULT_SIZES, carry_over, parse_sizes, run_curve
 from benchmarks.duckdb_pipelines import (
     duckdb_memory_goals,
     duckdb_ratios,
@@ -38,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 STREAM = "spend"
 TAP_CONTENDERS = ["raw", "passthrough", "tap", "reference", "export"]
-DUCKDB_CONTENDERS = ["duckdb", "duckdb-peer"]
+DUCKDB_CONTENDERS = ["duckdb", "duckdb-rows", "duckdb-peer"]
 TARGET_CONTENDERS = ["target", "raw-target"]
 IMPORT_FORMATS = ["json", "ndjson", "csv"]
 MEMORY_LIMIT_MB = 300
@@ -435,11 +437,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "else benchmarks/output/RESULTS-<N>.md)",
     )
     parser.add_argument("--keep-outputs", action="store_true", help="keep every Singer file")
+    parser.add_argument(
+        "--curve",
+        nargs="?",
+        type=parse_sizes,
+        const=list(DEFAULT_SIZES),
+        default=None,
+        metavar="SIZES",
+        help="cost curves instead of the main run: tap rows, tap export parquet BATCH, "
+        "both into target-duckdb-typed, and target-ignite json at each comma-separated size "
+        "(default 100000,1000000,5000000); --skip tap/export/duckdb/duckdb-rows/target "
+        "leaves one out",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.curve is not None:
+        return run_curve(args, argv if argv is not None else sys.argv[1:])
     skip = set(args.skip)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = HERE / "output" / f"run-{stamp}"
@@ -478,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown)
     results_path.parent.mkdir(parents=True, exist_ok=True)
-    results_path.write_text(markdown)
+    results_path.write_text(carry_over(results_path, markdown))  # keeps the cost curves
     print(f"Written to {results_path}")
     if not args.keep_outputs:
         for path in workdir.glob("*.singer"):
