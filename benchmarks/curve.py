@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import re
 import shlex
@@ -34,6 +35,7 @@ from typing import Any
 from ignite_sandbox.launcher import run_sandbox
 
 from benchmarks.duckdb_pipelines import PIPE_BATCH, PIPE_ROWS, run_pipeline
+from benchmarks.measure import Measurement
 from benchmarks.report import Result, machine
 
 HERE = Path(__file__).resolve().parent
@@ -145,9 +147,47 @@ def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
     return run
 
 
-def _read_json(path: Path) -> dict[str, object]:
-    import json  # noqa: PLC0415
+def _as_dict(run: SizeRun) -> dict[str, Any]:
+    """A size's figures as plain JSON (`load_runs` reads them back)."""
+    return {
+        "rows": run.rows,
+        "seed_s": run.seed_s,
+        "sandbox_rss_mb": run.sandbox_rss_mb,
+        "load": run.load,
+        "results": [
+            {
+                "name": r.name,
+                "rows": r.rows,
+                "status": r.status,
+                "notes": r.notes,
+                "measurement": None
+                if r.measurement is None
+                else {k: v for k, v in vars(r.measurement).items() if k != "stderr_path"}
+                | {"stderr_path": str(r.measurement.stderr_path)},
+            }
+            for r in run.results
+        ],
+    }
 
+
+def load_runs(path: Path) -> list[SizeRun]:
+    """The figures a curve run saved in its work dir's curve.json (to re-render a report)."""
+    runs = []
+    for item in json.loads(path.read_text()):
+        results = []
+        for r in item["results"]:
+            m = r["measurement"]
+            measurement = (
+                None if m is None else Measurement(**(m | {"stderr_path": Path(m["stderr_path"])}))
+            )
+            results.append(Result(r["name"], r["rows"], measurement, r["status"], r["notes"]))
+        runs.append(
+            SizeRun(item["rows"], results, item["seed_s"], item["sandbox_rss_mb"], item["load"])
+        )
+    return runs
+
+
+def _read_json(path: Path) -> dict[str, object]:
     loaded: dict[str, object] = json.loads(path.read_text())
     return loaded
 
@@ -359,7 +399,7 @@ def plot(runs: list[SizeRun], path: Path) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
     from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: PLC0415
 
-    figure, (speed, memory) = plt.subplots(1, 2, figsize=(13, 6.5))
+    figure, (speed, memory) = plt.subplots(1, 2, figsize=(13, 6))
     for name in _names(runs):
         points = [
             (rows, r.rows_per_s, r.measurement.peak_rss_mb)
@@ -390,7 +430,7 @@ def plot(runs: list[SizeRun], path: Path) -> None:
         axis.grid(True, which="major", alpha=0.3)
     figure.legend(loc="lower center", ncol=2, fontsize="small", frameon=False)
     figure.suptitle(f"Cost curves, {', '.join(f'{r.rows:,}' for r in runs)} spend rows")
-    figure.tight_layout(rect=(0, 0.14, 1, 1))
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -478,7 +518,12 @@ def run_curve(args: argparse.Namespace, argv: list[str]) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = HERE / "output" / f"curve-{stamp}"
     load_start = os.getloadavg()[0]
-    runs = [run_size(args, rows, workdir / str(rows)) for rows in sizes]
+    print(f"Cost curves at {', '.join(f'{n:,}' for n in sizes)} rows; work dir {workdir}")
+    runs = []
+    for rows in sizes:
+        runs.append(run_size(args, rows, workdir / str(rows)))
+        # Every figure so far, so a long run's numbers survive a later failure.
+        (workdir / "curve.json").write_text(json.dumps([_as_dict(run) for run in runs], indent=1))
     command = ("uv run python -m benchmarks.run " + shlex.join(argv)).strip()
     block = section(
         runs,
