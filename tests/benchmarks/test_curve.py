@@ -106,3 +106,20 @@ def test_curve_needs_two_sizes() -> None:
     assert done.returncode == 2
     assert "--curve needs at least two distinct positive row counts" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_main_run_keeps_the_curve_section(tmp_path: Path) -> None:
+    """The main run rewrites RESULTS.md with its new figures and carries the curves over."""
+    from benchmarks.curve import carry_over  # noqa: PLC0415 - the repo root is on sys.path
+
+    results = tmp_path / "RESULTS.md"
+    curve = STALE_CURVE.replace("STALE FIGURES", "CURVE FIGURES")
+    results.write_text("# Benchmark results\n\nOLD MAIN FIGURES\n\n" + curve)
+    new_main = "# Benchmark results\n\nNEW MAIN FIGURES\n"
+
+    written = carry_over(results, new_main)
+
+    assert written.startswith(new_main)
+    assert "OLD MAIN FIGURES" not in written
+    assert written.count(curve) == 1
+    assert carry_over(tmp_path / "missing.md", new_main) == new_main
