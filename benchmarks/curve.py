@@ -2,6 +2,7 @@
 
     uv run python -m benchmarks.run --curve                  # 100,000, 1,000,000, 5,000,000
     uv run python -m benchmarks.run --curve 20000,100000     # other sizes (written under output/)
+    uv run python -m benchmarks.curve benchmarks/output/curve-<stamp>/curve.json   # re-render
 
 At each size: one fresh sandbox seeded with that many spend rows (seeding is a DuckDB
 `CREATE TABLE AS` over `range(N)`: about 6 s at 100k, 15 s and 1 GB at 1M, growing with N;
@@ -43,9 +44,13 @@ DEFAULT_SIZES = (100_000, 1_000_000, 5_000_000)
 BEGIN = "<!-- cost-curves:begin -->"
 END = "<!-- cost-curves:end -->"
 _SECTION = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
-# Below this ratio of marginal time per row (largest step / smallest step), and above its
-# inverse, the growth is not called linear; the same bound for the peak RSS spread.
+# Time grows linearly (or better) when the CPU seconds per extra million rows over the last
+# step are at most this many times the first step's, plus LINEAR_SLACK (CPU time is counted in
+# ticks and start-up varies by a few tenths of a second: a contender that does no per-row work,
+# like the BATCH tap, has a marginal cost of about zero at every step). Memory is flat when the
+# largest peak RSS is at most FLAT_TOLERANCE times the smallest.
 LINEAR_TOLERANCE = 1.25
+LINEAR_SLACK = 1.0  # CPU s per extra million rows
 FLAT_TOLERANCE = 1.25
 
 
@@ -170,10 +175,19 @@ def _as_dict(run: SizeRun) -> dict[str, Any]:
     }
 
 
-def load_runs(path: Path) -> list[SizeRun]:
-    """The figures a curve run saved in its work dir's curve.json (to re-render a report)."""
+def load_runs(path: Path) -> tuple[list[SizeRun], str, float]:
+    """The figures a curve run saved in its work dir's curve.json, its command and the load
+    average at its start (to re-render a report)."""
+    saved = json.loads(path.read_text())
+    if isinstance(saved, list):  # the first format: the sizes only
+        first = saved[0]["load"] if saved else 0.0
+        saved = {
+            "command": "uv run python -m benchmarks.run --curve",
+            "load_start": first,
+            "runs": saved,
+        }
     runs = []
-    for item in json.loads(path.read_text()):
+    for item in saved["runs"]:
         results = []
         for r in item["results"]:
             m = r["measurement"]
@@ -184,7 +198,7 @@ def load_runs(path: Path) -> list[SizeRun]:
         runs.append(
             SizeRun(item["rows"], results, item["seed_s"], item["sandbox_rss_mb"], item["load"])
         )
-    return runs
+    return runs, str(saved["command"]), float(saved["load_start"])
 
 
 def _read_json(path: Path) -> dict[str, object]:
@@ -256,6 +270,7 @@ class Growth:
     wall_s: list[float]
     cpu_s: list[float]
     rss_mb: list[float]
+    server_cpu_s: list[float]
 
     def _marginal(self, seconds: list[float], step: int) -> float:
         """Seconds per extra million rows between size `step` and `step + 1`."""
@@ -278,18 +293,22 @@ class Growth:
         return self._marginal(self.cpu_s, 0), self._marginal(self.cpu_s, len(self.sizes) - 2)
 
     @property
+    def marginal_server(self) -> tuple[float, float]:
+        """The sandbox's CPU s per extra million rows over the first step and over the last."""
+        steps = len(self.sizes) - 2
+        return self._marginal(self.server_cpu_s, 0), self._marginal(self.server_cpu_s, steps)
+
+    @property
     def rss_spread(self) -> float:
         """Largest peak RSS / smallest, over the sizes."""
         return max(self.rss_mb) / min(self.rss_mb)
 
     @property
     def linear(self) -> bool:
-        """Whether the last step's marginal CPU per row is within tolerance of the first's
-        (CPU: a shared machine disturbs it far less than wall time)."""
+        """Whether the last step's CPU per extra row is no more than the first's, within
+        tolerance (CPU: a shared machine disturbs it far less than wall time)."""
         first, last = self.marginal_cpu
-        if len(self.sizes) < 3:
-            return True  # one step: nothing to compare it with
-        return first > 0 and 1 / LINEAR_TOLERANCE <= last / first <= LINEAR_TOLERANCE
+        return last <= LINEAR_TOLERANCE * max(first, 0.0) + LINEAR_SLACK
 
     @property
     def flat(self) -> bool:
@@ -312,6 +331,7 @@ def growths(runs: list[SizeRun]) -> list[Growth]:
                 [m.wall_s for _, m in measured if m],
                 [m.cpu_s for _, m in measured if m],
                 [m.peak_rss_mb for _, m in measured if m],
+                [m.server_cpu_s for _, m in measured if m],
             )
         )
     return found
@@ -322,15 +342,16 @@ def growth_table(found: list[Growth]) -> str:
     lines = [
         "| contender | wall s per row, largest / smallest size | wall s per extra 1M rows, "
         "first step / last step | CPU s per extra 1M rows, first step / last step "
+        "| sandbox CPU s per extra 1M rows, first step / last step "
         "| peak RSS MB, smallest to largest | RSS largest / smallest |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for g in found:
-        wall, cpu = g.marginal_wall, g.marginal_cpu
+        wall, cpu, server = g.marginal_wall, g.marginal_cpu, g.marginal_server
         lines.append(
             f"| {g.name} | {g.per_row_ratio:.2f}x | {wall[0]:.1f} / {wall[1]:.1f} "
-            f"| {cpu[0]:.1f} / {cpu[1]:.1f} | {' -> '.join(f'{v:.0f}' for v in g.rss_mb)} "
-            f"| {g.rss_spread:.2f}x |"
+            f"| {cpu[0]:.1f} / {cpu[1]:.1f} | {server[0]:.1f} / {server[1]:.1f} "
+            f"| {' -> '.join(f'{v:.0f}' for v in g.rss_mb)} | {g.rss_spread:.2f}x |"
         )
     return "\n".join(lines)
 
@@ -349,15 +370,24 @@ def conclusion(found: list[Growth], sizes: list[int]) -> list[str]:
         not_linear = []
     else:
         lines = [
-            f"- Time: linear (the CPU cost of each extra million rows over the last step within "
-            f"{LINEAR_TOLERANCE:g}x of the first step's) for {len(linear)} of {len(found)} "
-            f"contenders" + (f": {', '.join(linear)}." if linear else "."),
+            f"- Time: linear or better (the CPU seconds per extra million rows over the last "
+            f"step at most {LINEAR_TOLERANCE:g}x the first step's + {LINEAR_SLACK:g} s) for "
+            f"{len(linear)} of {len(found)} contenders"
+            + (f": {', '.join(linear)}." if linear else "."),
         ]
     for g in not_linear:
         first, last = g.marginal_cpu
         lines.append(
             f"  - NOT linear: {g.name}: {first:.1f} CPU s per extra million rows over the first "
-            f"step, {last:.1f} over the last ({last / first if first else 0:.2f}x)."
+            f"step, {last:.1f} over the last."
+        )
+    if len(sizes) >= 3:
+        steps = ", ".join(
+            f"{g.name} {g.marginal_wall[0]:.1f} -> {g.marginal_wall[1]:.1f}" for g in found
+        )
+        lines.append(
+            f"- Wall seconds per extra million rows, first step -> last step (the load on the "
+            f"machine moves these): {steps}."
         )
     ratios = ", ".join(f"{g.name} {g.per_row_ratio:.2f}x" for g in found)
     lines.append(
@@ -436,7 +466,9 @@ def plot(runs: list[SizeRun], path: Path) -> None:
     plt.close(figure)
 
 
-def section(runs: list[SizeRun], *, command: str, plot_name: str, load: tuple[float, float]) -> str:
+def section(
+    runs: list[SizeRun], *, command: str, plot_name: str, load: tuple[float, float | None]
+) -> str:
     """The cost-curve section of RESULTS.md, between its markers."""
     sizes = [run.rows for run in runs]
     found = growths(runs)
@@ -449,8 +481,9 @@ def section(runs: list[SizeRun], *, command: str, plot_name: str, load: tuple[fl
         f"- Machine: {machine()}",
         f"- Sizes: {', '.join(f'{n:,}' for n in sizes)} spend rows, one fresh sandbox each",
         f"- Command: `{command}`",
-        f"- Load average (1 min) at start and end: {load[0]:.1f} / {load[1]:.1f} "
-        "(the wall-clock figures need an idle machine; rows per CPU s holds up better)",
+        f"- Load average (1 min) at start and end: {load[0]:.1f} / "
+        f"{'-' if load[1] is None else f'{load[1]:.1f}'} (at each size's start: Sandboxes "
+        "below; the wall-clock figures need an idle machine, rows per CPU s holds up better)",
         "",
         "Same measurement as the main table: rows/s is verified rows per wall-clock second of "
         "the contender's process, start-up included (so the smallest size pays start-up over "
@@ -511,6 +544,28 @@ def outputs(args: argparse.Namespace, sizes: list[int]) -> tuple[Path, Path]:
     return HERE / "output" / f"RESULTS-curve-{tag}.md", HERE / "output" / f"curve-{tag}.png"
 
 
+def write_report(
+    runs: list[SizeRun],
+    *,
+    command: str,
+    load: tuple[float, float | None],
+    results_path: Path,
+    plot_path: Path,
+) -> str:
+    """The section into `results_path` (its other text kept) and the plot; the section."""
+    block = section(
+        runs,
+        command=command,
+        plot_name=os.path.relpath(plot_path, results_path.parent),
+        load=load,
+    )
+    plot(runs, plot_path)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    existing = results_path.read_text() if results_path.exists() else ""
+    results_path.write_text(with_section(existing, block))
+    return block
+
+
 def run_curve(args: argparse.Namespace, argv: list[str]) -> int:
     """Every size, then the section and the plot."""
     sizes: list[int] = args.curve
@@ -518,24 +573,45 @@ def run_curve(args: argparse.Namespace, argv: list[str]) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = HERE / "output" / f"curve-{stamp}"
     load_start = os.getloadavg()[0]
+    command = ("uv run python -m benchmarks.run " + shlex.join(argv)).strip()
     print(f"Cost curves at {', '.join(f'{n:,}' for n in sizes)} rows; work dir {workdir}")
     runs = []
     for rows in sizes:
         runs.append(run_size(args, rows, workdir / str(rows)))
         # Every figure so far, so a long run's numbers survive a later failure.
-        (workdir / "curve.json").write_text(json.dumps([_as_dict(run) for run in runs], indent=1))
-    command = ("uv run python -m benchmarks.run " + shlex.join(argv)).strip()
-    block = section(
-        runs,
-        command=command,
-        plot_name=os.path.relpath(plot_path, results_path.parent),
-        load=(load_start, os.getloadavg()[0]),
+        saved = {"command": command, "load_start": load_start, "runs": [_as_dict(r) for r in runs]}
+        (workdir / "curve.json").write_text(json.dumps(saved, indent=1))
+    load = (load_start, os.getloadavg()[0])
+    block = write_report(
+        runs, command=command, load=load, results_path=results_path, plot_path=plot_path
     )
-    plot(runs, plot_path)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    existing = results_path.read_text() if results_path.exists() else ""
-    results_path.write_text(with_section(existing, block))
     print()
     print(block)
     print(f"Written to {results_path} and {plot_path}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render a curve run's section and plot from the curve.json it saved."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("saved", type=Path, help="benchmarks/output/curve-<timestamp>/curve.json")
+    parser.add_argument("--results", type=Path, default=None, help="as benchmarks.run's")
+    args = parser.parse_args(argv)
+    try:
+        runs, command, load_start = load_runs(args.saved)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        parser.error(f"cannot read {args.saved}: {error}")
+    results_path, plot_path = outputs(args, [run.rows for run in runs])
+    write_report(
+        runs,
+        command=command,
+        load=(load_start, None),
+        results_path=results_path,
+        plot_path=plot_path,
+    )
+    print(f"Written to {results_path} and {plot_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

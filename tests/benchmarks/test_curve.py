@@ -3,6 +3,7 @@ plugin CLIs, a results file that already holds the main results and an older cur
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -89,6 +90,23 @@ def test_curve_writes_a_row_per_size_and_contender_and_a_plot(tmp_path: Path) ->
     growth = markdown.split("### Growth", 1)[1]
     for name in CONTENDERS:
         assert f"| {name} |" in growth
+
+    # The figures saved in the work dir render the same table again.
+    workdir = re.search(r"work dir (\S+)$", done.stdout, re.MULTILINE)
+    assert workdir, done.stdout[-3000:]
+    again = tmp_path / "again.md"
+    saved = Path(workdir.group(1)) / "curve.json"
+    rendered = subprocess.run(
+        [sys.executable, "-m", "benchmarks.curve", str(saved), "--results", str(again)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    assert _size_table(again.read_text()) == table
+    assert (tmp_path / "again-curve.png").read_bytes()[:8] == PNG_SIGNATURE
 
     plot = tmp_path / "RESULTS-curve.png"
     assert "](RESULTS-curve.png)" in markdown
