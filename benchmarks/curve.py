@@ -94,7 +94,7 @@ def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
 
     skip = set(args.skip)
     size_args = argparse.Namespace(**(vars(args) | {"rows": rows}))
-    workdir.mkdir(parents=True)
+    workdir.mkdir(parents=True, exist_ok=True)
     run = SizeRun(rows, load=os.getloadavg()[0])
     print(f"\n=== {rows:,} spend rows: starting the sandbox ...", flush=True)
     started = time.monotonic()
@@ -574,12 +574,18 @@ def run_curve(args: argparse.Namespace, argv: list[str]) -> int:
     workdir = HERE / "output" / f"curve-{stamp}"
     load_start = os.getloadavg()[0]
     command = ("uv run python -m benchmarks.run " + shlex.join(argv)).strip()
+    earlier: dict[int, SizeRun] = {}
+    if args.curve_resume is not None:
+        resumed, _, load_start = load_runs(args.curve_resume)
+        earlier = {run.rows: run for run in resumed if run.rows in sizes}
+        print(f"Sizes kept from {args.curve_resume}: {', '.join(f'{n:,}' for n in earlier)}")
     print(f"Cost curves at {', '.join(f'{n:,}' for n in sizes)} rows; work dir {workdir}")
-    runs = []
+    runs: list[SizeRun] = []
     for rows in sizes:
-        runs.append(run_size(args, rows, workdir / str(rows)))
+        runs.append(earlier.get(rows) or run_size(args, rows, workdir / str(rows)))
         # Every figure so far, so a long run's numbers survive a later failure.
         saved = {"command": command, "load_start": load_start, "runs": [_as_dict(r) for r in runs]}
+        workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "curve.json").write_text(json.dumps(saved, indent=1))
     load = (load_start, os.getloadavg()[0])
     block = write_report(

@@ -44,7 +44,9 @@ LOADER_MEMORY_LIMIT_MB = 300
 _CHECK = """
 import json, sys, duckdb
 path, schema, ids = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+# No progress bar: DuckDB prints one to stdout when a query runs for more than 2 s.
 with duckdb.connect(path, read_only=True) as con:
+    con.execute("SET enable_progress_bar = false")
     count, distinct = con.execute(
         f"select count(*), count(distinct id) from {schema}.spend").fetchall()[0]
     amounts = dict(con.execute(
@@ -91,7 +93,7 @@ def check_warehouse(bench: Bench, path: Path, python: Path) -> tuple[int, list[s
     )
     if done.returncode != 0:
         return 0, [f"could not read {path.name}: {done.stderr.strip()[-300:]}"]
-    found = json.loads(done.stdout)
+    found = json.loads(done.stdout.strip().splitlines()[-1])  # the last line is the JSON
     problems = []
     if found["count"] != bench.rows or found["distinct"] != bench.rows:
         problems.append(

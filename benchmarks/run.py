@@ -449,6 +449,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(default 100000,1000000,5000000); --skip tap/export/duckdb/duckdb-rows/target "
         "leaves one out",
     )
+    parser.add_argument(
+        "--curve-resume",
+        type=Path,
+        default=None,
+        metavar="CURVE_JSON",
+        help="with --curve: keep the sizes an earlier curve run saved in its curve.json "
+        "(benchmarks/output/curve-<timestamp>/curve.json) and run only the others",
+    )
     return parser.parse_args(argv)
 
 
