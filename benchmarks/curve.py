@@ -78,8 +78,11 @@ class SizeRun:
     load: float = 0.0
 
 
-def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
-    """One sandbox of `rows` spend rows and every curve contender against it."""
+def run_size(
+    args: argparse.Namespace, rows: int, workdir: Path, earlier: SizeRun | None = None
+) -> SizeRun:
+    """One sandbox of `rows` spend rows and every curve contender against it; with `earlier`
+    (a resumed size), only the contenders it has no verified result for."""
     # Imported here: run.py imports this module for its --curve option.
     from benchmarks.run import (  # noqa: PLC0415
         BIN,
@@ -93,9 +96,23 @@ def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
     )
 
     skip = set(args.skip)
+    kept = [r for r in earlier.results if r.status == "ok"] if earlier else []
+    names = [TAP, EXPORT_BATCH, PIPE_ROWS, PIPE_BATCH, TARGET.format(fmt="json")]
+    keys = ["tap", "export", "duckdb-rows", "duckdb", "target"]
+    wanted = {
+        name
+        for name, key in zip(names, keys, strict=True)
+        if key not in skip and not (name == PIPE_ROWS and "duckdb" in skip)
+    } - {r.name for r in kept}
+    if earlier is not None and not wanted:
+        return earlier
+    if TARGET.format(fmt="json") in wanted and "tap" not in skip:
+        wanted.add(TAP)  # its output is target-ignite's input
     size_args = argparse.Namespace(**(vars(args) | {"rows": rows}))
     workdir.mkdir(parents=True, exist_ok=True)
     run = SizeRun(rows, load=os.getloadavg()[0])
+    if earlier is not None:
+        print(f"\n=== {rows:,} rows: kept {', '.join(r.name for r in kept) or 'nothing'}")
     print(f"\n=== {rows:,} spend rows: starting the sandbox ...", flush=True)
     started = time.monotonic()
     with run_sandbox(spend_rows=rows, seed=7, startup_timeout=3600) as sandbox:
@@ -104,32 +121,25 @@ def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
         print(f"Sandbox ready in {run.seed_s:.1f} s at {sandbox.url}; work dir {workdir}")
         catalog = discover_catalog(bench)
         if catalog is None:
-            names = [TAP, EXPORT_BATCH, PIPE_ROWS, PIPE_BATCH, TARGET.format(fmt="json")]
             run.results = [
                 Result(name, status="not available (discovery failed)") for name in names
             ]
             return run
         tap = [str(BIN / "tap-ignite"), "--catalog", str(catalog), "--config"]
         singer_file: Path | None = None
-        if "tap" not in skip:
+        if TAP in wanted:
             result = bench.run_tap(TAP, [*tap, str(bench.tap_config)], keep=True)
             singer_file = bench.output_of(TAP) if result.status == "ok" else None
         batch_settings = dict(export_contenders(bench))[EXPORT_BATCH]
-        if "export" not in skip:
+        if EXPORT_BATCH in wanted:
             config = bench.write_config(
                 "export-batch.json", _read_json(bench.tap_config) | batch_settings
             )
             bench.run_tap(EXPORT_BATCH, [*tap, str(config)])
             shutil.rmtree(workdir / "batches", ignore_errors=True)
-        if "duckdb" not in skip:
-            ours = [str(BIN / "target-duckdb-typed")]
-            pipelines: list[tuple[str, dict[str, Any]]] = [
-                (PIPE_ROWS, {}),
-                (PIPE_BATCH, batch_settings),
-            ]
-            if "duckdb-rows" in skip:
-                pipelines.pop(0)
-            for name, settings in pipelines:
+        ours = [str(BIN / "target-duckdb-typed")]
+        for name, settings in ((PIPE_ROWS, {}), (PIPE_BATCH, batch_settings)):
+            if name in wanted:
                 run_pipeline(
                     bench,
                     name,
@@ -139,8 +149,8 @@ def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
                     loader_settings={},
                     python=Path(sys.executable),
                 )
-        if "target" not in skip:
-            name = TARGET.format(fmt="json")
+        name = TARGET.format(fmt="json")
+        if name in wanted:
             if singer_file is None:
                 bench.results.append(Result(name, status="no verified Singer input"))
             else:
@@ -148,8 +158,15 @@ def run_size(args: argparse.Namespace, rows: int, workdir: Path) -> SizeRun:
         run.sandbox_rss_mb = _peak_rss_mb(sandbox.process.pid)
     if singer_file is not None and not args.keep_outputs:
         singer_file.unlink(missing_ok=True)
-    run.results = bench.results
-    return run
+    if earlier is None:
+        run.results = bench.results
+        return run
+    # The earlier run's sandbox figures stay; its verified results, where none is newer.
+    fresh = {r.name: r for r in bench.results}
+    earlier.results = [fresh.pop(r.name, r) for r in kept] + list(fresh.values())
+    order = {name: i for i, name in enumerate(names)}
+    earlier.results.sort(key=lambda r: order.get(r.name, len(order)))
+    return earlier
 
 
 def _as_dict(run: SizeRun) -> dict[str, Any]:
@@ -582,7 +599,7 @@ def run_curve(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"Cost curves at {', '.join(f'{n:,}' for n in sizes)} rows; work dir {workdir}")
     runs: list[SizeRun] = []
     for rows in sizes:
-        runs.append(earlier.get(rows) or run_size(args, rows, workdir / str(rows)))
+        runs.append(run_size(args, rows, workdir / str(rows), earlier.get(rows)))
         # Every figure so far, so a long run's numbers survive a later failure.
         saved = {"command": command, "load_start": load_start, "runs": [_as_dict(r) for r in runs]}
         workdir.mkdir(parents=True, exist_ok=True)

@@ -454,8 +454,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=None,
         metavar="CURVE_JSON",
-        help="with --curve: keep the sizes an earlier curve run saved in its curve.json "
-        "(benchmarks/output/curve-<timestamp>/curve.json) and run only the others",
+        help="with --curve: keep the verified results an earlier curve run saved in its "
+        "curve.json (benchmarks/output/curve-<timestamp>/curve.json) and run only the "
+        "contenders missing at each size",
     )
     return parser.parse_args(argv)
 
