@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
@@ -41,17 +42,70 @@ class Repository:
     fields: tuple[str, ...]
 
 
+def json_body(
+    repository_id: str, import_name: str, delete_query_id: str | None, rows: bytes | bytearray
+) -> bytes:
+    """The exact `POST /import/` body; `rows` is the comma-joined content of `data`."""
+    envelope: dict[str, str] = {
+        wire.BODY_REPOSITORY_ID: repository_id,
+        wire.BODY_IMPORT_NAME: import_name,
+    }
+    if delete_query_id:
+        envelope[wire.BODY_DELETE_QUERY_ID] = delete_query_id
+    head = msgspec.json.encode(envelope)[:-1]  # drop "}" to append the data array
+    return b"".join((head, b',"', wire.BODY_DATA.encode(), b'":[', rows, b"]}"))
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One import, built to the byte, as `ImportClient.send` sends it.
+
+    `json`: `body` is the whole JSON body of `POST /import/` (see `json_body`). `ndjson` and
+    `csv`: `body` is the gzip-compressed file that `POST /import/file/` uploads as `file_name`,
+    with `file_config`; the multipart envelope around it is the client's.
+    """
+
+    repository_id: str
+    import_name: str
+    import_format: str
+    rows: int
+    delete_query_id: str | None
+    body: bytes
+    file_name: str | None = None
+    file_config: Mapping[str, str] | None = None
+
+    @property
+    def is_file(self) -> bool:
+        """Whether this import is a file upload (`POST /import/file/`)."""
+        return self.file_name is not None
+
+
 @dataclass(frozen=True)
 class ImportResult:
-    """What the Import API answered for one accepted import."""
+    """What the Import API answered for one accepted import, and what it took to get it."""
 
     import_id: str
     import_name: str
-    rows: int
+    rows: int  # as the API reports them; -1 when it does not say
     request_bytes: int
     # Earlier attempts whose connection broke after the request was sent: each may have been
     # applied too (the Import API has no idempotency key), so the rows may be there twice.
     uncertain_attempts: int = 0
+    attempts: int = 1
+    seconds: float = 0.0
+
+    @property
+    def possible_duplicate(self) -> bool:
+        """Whether an attempt's answer was lost after sending, so it may be applied twice."""
+        return self.uncertain_attempts > 0
+
+
+@dataclass
+class _Attempts:
+    """What `_with_retries` tells its caller: attempts made, and those whose answer was lost."""
+
+    made: int = 0
+    lost: list[str] = field(default_factory=list)
 
 
 class ApiError(ImportFailed):
@@ -166,19 +220,21 @@ class ImportClient:
         return response
 
     def _with_retries(
-        self, what: str, attempt: Callable[[], T], uncertain: list[str] | None = None
+        self, what: str, attempt: Callable[[], T], attempts: _Attempts | None = None
     ) -> T:
         """Run `attempt`, retrying transient failures after the wait `Retry-After` asks for,
         or else after an exponential backoff with jitter; nothing after SIGTERM (stopping.py).
 
-        Attempts that may have been applied (the connection broke after sending) are
-        appended to `uncertain`, so the caller can report a possible duplicate.
+        `attempts` counts the attempts made, and keeps those that may have been applied (the
+        connection broke after sending), so the caller can report a possible duplicate.
         """
+        attempts = attempts or _Attempts()
         ambiguous = 0
         for tries in range(1, self.max_tries + 1):
             if STOP.requested:
                 msg = f"{what}: not sent, the target is stopping"
                 raise ImportFailed(msg)
+            attempts.made = tries
             try:
                 return attempt()
             except _Retryable as exc:
@@ -194,8 +250,7 @@ class ImportClient:
                 wait = random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march
             suffix = ""
             if failure.ambiguous:
-                if uncertain is not None:
-                    uncertain.append(self.redact(str(failure)))
+                attempts.lost.append(self.redact(str(failure)))
                 suffix = (
                     " (the request may have been applied before the connection broke; "
                     "a duplicate would show as two imports of the same name)"
@@ -240,90 +295,57 @@ class ImportClient:
             msg = f"{what}: unexpected response ({type(exc).__name__}: {exc})"
             raise ImportFailed(self.redact(msg)) from None
 
-    @staticmethod
-    def json_body(
-        repository_id: str, import_name: str, delete_query_id: str | None, rows: bytes | bytearray
-    ) -> bytes:
-        """The exact `POST /import/` body; `rows` is the comma-joined content of `data`."""
-        envelope: dict[str, str] = {
-            wire.BODY_REPOSITORY_ID: repository_id,
-            wire.BODY_IMPORT_NAME: import_name,
-        }
-        if delete_query_id:
-            envelope[wire.BODY_DELETE_QUERY_ID] = delete_query_id
-        head = msgspec.json.encode(envelope)[:-1]  # drop "}" to append the data array
-        return b"".join((head, b',"', wire.BODY_DATA.encode(), b'":[', rows, b"]}"))
+    def send(self, request: ImportRequest) -> ImportResult:
+        """Make one import: `POST /import/` or `POST /import/file/`, retried as the rules say.
 
-    def import_json(
-        self,
-        repository_id: str,
-        import_name: str,
-        delete_query_id: str | None,
-        rows: bytes | bytearray,
-    ) -> ImportResult:
-        """`POST /import/` with rows already encoded as JSON objects joined by commas."""
-        body = self.json_body(repository_id, import_name, delete_query_id, rows)
-        what = f"import '{import_name}'"
-        uncertain: list[str] = []
+        The one place an import leaves the target: what comes before it only builds the
+        request, what comes after it only records the result.
+        """
+        what = f"import '{request.import_name}'"
+        if request.is_file:
+            path, body, headers = wire.IMPORT_FILE_PATH, *self._multipart(request)
+        else:
+            path, body = wire.IMPORT_PATH, request.body
+            headers = {"Content-Type": "application/json"}
+        attempts = _Attempts()
+        started = time.monotonic()
         response = self._with_retries(
             what,
-            lambda: self._request(
-                "POST",
-                wire.IMPORT_PATH,
-                what,
-                data=body,
-                headers={"Content-Type": "application/json"},
-            ),
-            uncertain,
+            lambda: self._request("POST", path, what, data=body, headers=headers),
+            attempts,
         )
-        return self._result(response, import_name, len(body), len(uncertain))
+        return self._result(
+            response, request.import_name, len(body), attempts, time.monotonic() - started
+        )
 
-    def import_file(
-        self,
-        repository_id: str,
-        import_name: str,
-        delete_query_id: str | None,
-        *,
-        file_name: str,
-        content: bytes,
-        compressed: bool,
-        file_config: Mapping[str, str] | None = None,
-    ) -> ImportResult:
-        """`POST /import/file/`: one multipart upload of a (gzip-compressed) file."""
+    def _multipart(self, request: ImportRequest) -> tuple[bytes, dict[str, str]]:
+        """The form of a file import, built once so that every retry sends the same bytes
+        and the size is known."""
         fields: dict[str, str] = {
-            wire.FORM_REPOSITORY_ID: repository_id,
-            wire.FORM_IMPORT_NAME: import_name,
-            wire.FORM_COMPRESSED: "true" if compressed else "false",
+            wire.FORM_REPOSITORY_ID: request.repository_id,
+            wire.FORM_IMPORT_NAME: request.import_name,
+            wire.FORM_COMPRESSED: "true",
         }
-        if delete_query_id:
-            fields[wire.FORM_DELETE_QUERY_ID] = delete_query_id
-        if file_config is not None:
-            fields[wire.FORM_FILE_CONFIG] = msgspec.json.encode(dict(file_config)).decode()
-        content_type = "application/gzip" if compressed else "application/octet-stream"
-        what = f"import '{import_name}'"
-        # Built once, so that every retry sends the same bytes and the size is known.
+        if request.delete_query_id:
+            fields[wire.FORM_DELETE_QUERY_ID] = request.delete_query_id
+        if request.file_config is not None:
+            fields[wire.FORM_FILE_CONFIG] = msgspec.json.encode(dict(request.file_config)).decode()
         prepared = requests.Request(
             "POST",
             f"{self.api_url}{wire.IMPORT_FILE_PATH}",
             data=fields,
-            files={wire.FORM_FILE: (file_name, content, content_type)},
+            files={wire.FORM_FILE: (request.file_name, request.body, "application/gzip")},
         ).prepare()
         body = prepared.body if isinstance(prepared.body, bytes) else b""
-        headers = {"Content-Type": str(prepared.headers["Content-Type"])}
-        uncertain: list[str] = []
-        response = self._with_retries(
-            what,
-            lambda: self._request("POST", wire.IMPORT_FILE_PATH, what, data=body, headers=headers),
-            uncertain,
-        )
-        return self._result(response, import_name, len(body), len(uncertain))
+        return body, {"Content-Type": str(prepared.headers["Content-Type"])}
 
     def _result(
         self,
         response: requests.Response,
         import_name: str,
         request_bytes: int,
-        uncertain_attempts: int = 0,
+        attempts: _Attempts,
+        seconds: float,
     ) -> ImportResult:
         try:
             body = response.json()
@@ -332,7 +354,9 @@ class ImportClient:
                 import_name=str(body.get(wire.RESPONSE_IMPORT_NAME) or import_name),
                 rows=int(body.get(wire.RESPONSE_ROWS, -1)),
                 request_bytes=request_bytes,
-                uncertain_attempts=uncertain_attempts,
+                uncertain_attempts=len(attempts.lost),
+                attempts=attempts.made,
+                seconds=seconds,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = (

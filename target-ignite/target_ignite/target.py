@@ -12,11 +12,13 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import flattening, hints, http_rules, settings
+from target_ignite import hints, http_rules, settings
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
+from target_ignite.flattening import LosslessMapper
 from target_ignite.import_names import ImportNames
-from target_ignite.loads import ImportInFlight, Load, RepositoryDirectory, StreamSettings
+from target_ignite.in_flight import ImportInFlight
+from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
 from target_ignite.safe_state import RecordProgress, StateGate
 from target_ignite.sinks import IgniteSink
@@ -256,11 +258,16 @@ class TargetIgnite(Target):
 
     @override
     def _handle_max_record_age(self) -> None:
-        # Called after every RECORD and BATCH message: an import may just have finished, or
-        # a drain may just have handed batches over. The STATE those batches make safe goes
-        # out as soon as they are imported, as it would after importing them right here.
+        # The SDK calls this after every RECORD message and every BATCH file, and nothing
+        # else there: an import may just have finished, or a drain may just have handed
+        # batches over, so the STATE settles here too.
         self.imports.check()
         super()._handle_max_record_age()
+        self._settle_state_after_records()
+
+    def _settle_state_after_records(self) -> None:
+        """The newest STATE that the batches already handed to the import thread make safe
+        goes out the moment they are imported, as it would after importing them right here."""
         if self._state_gate.waiting:
             state = self._state_gate.safe(_submitted)
             if state is not None:
@@ -277,24 +284,11 @@ class TargetIgnite(Target):
         self.imports.wait()
 
     @override
-    def _process_schema_message(self, message_dict: dict) -> None:
-        # A new sink joins its repository's load, which checks the imports already made
-        # against its delete query: the running import must have counted by then.
-        self.imports.wait()
-        schema = message_dict.get("schema")
-        with flattening.named_collisions(
-            schema if isinstance(schema, dict) else {}, self.mapper.flattening_options
-        ):
-            super()._process_schema_message(message_dict)
-        for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
-            sink = self._sinks_active.get(stream_map.stream_alias)
-            if isinstance(sink, IgniteSink):
-                sink.use_map(stream_map)
-
-    @override
     def setup_mapper(self) -> None:
-        super().setup_mapper()
-        flattening.never_shorten(self.mapper)
+        # The SDK's setup_mapper makes a PluginMapper from the settings, and only that: this
+        # one flattens without losing a value (flattening.py). A SCHEMA's checks then run in
+        # the SDK's own SCHEMA handling and in each new sink's __init__.
+        self.mapper = LosslessMapper(plugin_config=dict(self.config), logger=self.logger)
 
     @override
     def _process_activate_version_message(self, message_dict: dict) -> None:

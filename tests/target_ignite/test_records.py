@@ -19,7 +19,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.json import serialize_json
 from target_ignite import rows
 from target_ignite.errors import ImportFailed
-from target_ignite.loads import ImportInFlight
+from target_ignite.in_flight import ImportInFlight
 from target_ignite.reader import NumberedReader
 from target_ignite.records import DateColumns, Flattening, array_text
 from target_ignite.sinks import IgniteSink
