@@ -74,7 +74,7 @@ class IgniteSink(BatchSink):
         if not isinstance(mapper, LosslessMapper):  # set up in TargetIgnite.setup_mapper
             msg = "target-ignite's sinks need its own mapper (LosslessMapper)"
             raise TypeError(msg)
-        self._mapper = mapper
+        self._stream_maps = mapper
         self._drain_one = target.drain_one
         super().__init__(target, stream_name, schema, key_properties)
         self._open: Batch | None = None
@@ -104,6 +104,7 @@ class IgniteSink(BatchSink):
         self._dates = DateColumns(self.schema)
         self._flattening: Flattening | None = None
         self._max_bytes = int(self.config["batch_max_bytes"])
+        target.sinks_made.append(self)
         self.logger.info(
             "Stream '%s' loads repository '%s' (%s) as %s imports of at most %d rows and %d bytes",
             self.stream_name,
@@ -131,7 +132,7 @@ class IgniteSink(BatchSink):
     @property
     def stream_map(self) -> StreamMap | None:
         """The stream map whose records this sink takes: its stream's, from the newest SCHEMA."""
-        return self._mapper.newest.get(self.stream_name)
+        return self._stream_maps.newest.get(self.stream_name)
 
     def take(self, record: dict, message: dict) -> None:
         """The SDK's steps for one record after its stream map (as in its target's

@@ -7,7 +7,7 @@ import datetime
 import sys
 import typing as t
 
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
@@ -104,6 +104,7 @@ class TargetIgnite(Target):
             logger=self.logger,
         )
         self.imports = ImportInFlight()
+        self.sinks_made: list[IgniteSink] = []  # each sink adds itself (for the STATE gate)
         self.load = Load(
             self._start_up_checks(),
             StreamSettings(
@@ -238,7 +239,9 @@ class TargetIgnite(Target):
         (stream_map,) = stream_maps
         if type(stream_map) is not SameRecordTransform:  # a stream map, a filter, or a drop
             return None
-        sink = self._sinks_active.get(stream_name)
+        if not self.sink_exists(stream_name):
+            return None
+        sink = self.get_sink(stream_name)
         if not isinstance(sink, IgniteSink) or sink.include_sdc_metadata_properties:
             return None
         return sink, sink.flattening(stream_map)
@@ -246,8 +249,9 @@ class TargetIgnite(Target):
     # -- STATE as soon as the records before it are imported (see safe_state.py) -----------
 
     def _sinks_with_progress(self) -> list[RecordProgress]:
-        sinks = [*self._sinks_to_clear, *self._sinks_active.values()]
-        return [sink for sink in sinks if isinstance(sink, IgniteSink)]
+        # Every sink of the load, those a new SCHEMA retired too: the gate looks only at
+        # sinks with records not yet imported.
+        return list(self.sinks_made)
 
     @override
     def _process_state_message(self, message_dict: dict) -> None:
@@ -295,10 +299,14 @@ class TargetIgnite(Target):
         # The SDK's version warns that it adds `_sdc_deleted_at` columns, which this target
         # never does: each sink says what the message means for Ignite (see its
         # `activate_version`).
-        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        self.message_reader.assert_line_requires(message_dict, requires={"stream", "version"})
         stream_name = message_dict["stream"]
         if stream_name not in self.mapper.stream_maps:
-            self._assert_sink_exists(stream_name)
+            msg = (
+                f"An ACTIVATE_VERSION message for stream '{stream_name}' was encountered "
+                "before a corresponding schema"
+            )
+            raise RecordsWithoutSchemaException(msg)
         for stream_map in self.mapper.stream_maps[stream_name]:
             self.get_sink(stream_map.stream_alias).activate_version(message_dict["version"])
 
