@@ -142,7 +142,7 @@ class ImportClient:
         *,
         timeout: float,
         max_retries: int,
-        max_retry_after: float = http_rules.DEFAULT_MAX_RETRY_AFTER,
+        max_retry_after: float,
         logger: logging.Logger,
     ) -> None:
         self.api_url = api_url.rstrip("/")

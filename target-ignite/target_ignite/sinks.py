@@ -94,16 +94,16 @@ class IgniteSink(BatchSink):
         self._fields = FieldCheck(
             self.stream_name,
             repository,
-            str(self.config["unknown_fields"]),
+            target.settings.unknown_fields,
             self.schema.get("properties", {}),
             self.logger,
         )
         self._shape = RowShape(self.schema.get("properties", {}), self._fields)
         self._extras_in_files = 0  # of the shape's extra fields, those the codec writes
-        self._codec = codec_for(str(self.config["import_format"]), self._shape.columns)
+        self._codec = codec_for(target.settings.import_format, self._shape.columns)
         self._dates = DateColumns(self.schema)
         self._flattening: Flattening | None = None
-        self._max_bytes = int(self.config["batch_max_bytes"])
+        self._max_bytes = target.settings.batch_max_bytes
         target.sinks_made.append(self)
         self.logger.info(
             "Stream '%s' loads repository '%s' (%s) as %s imports of at most %d rows and %d bytes",

@@ -90,17 +90,18 @@ class TargetIgnite(Target):
         if problems:
             msg = "target-ignite settings are not valid"
             raise ConfigValidationError(msg, errors=problems)
-        token = str(self.config["api_token"])
+        self.settings = settings.Settings.from_config(self.config)
+        token = self.settings.api_token
         if http_rules.api_token(token) != token:
             self.logger.warning(
                 "api_token has spaces or line breaks around it (a paste?): sent without them"
             )
         self.client = ImportClient(
-            str(self.config["api_url"]),
+            self.settings.api_url,
             token,
-            timeout=float(self.config["request_timeout"]),
-            max_retries=int(self.config["max_retries"]),
-            max_retry_after=float(self.config["max_retry_after"]),
+            timeout=self.settings.request_timeout,
+            max_retries=self.settings.max_retries,
+            max_retry_after=self.settings.max_retry_after,
             logger=self.logger,
         )
         self.imports = ImportInFlight()
@@ -108,14 +109,14 @@ class TargetIgnite(Target):
         self.load = Load(
             self._start_up_checks(),
             StreamSettings(
-                default_repository=self.config.get("repository_id"),
-                stream_repositories=dict(self.config.get("stream_repositories") or {}),
-                default_delete_query=self.config.get("delete_query_id"),
-                stream_delete_queries=dict(self.config.get("stream_delete_queries") or {}),
+                default_repository=self.settings.repository_id,
+                stream_repositories=self.settings.stream_repositories,
+                default_delete_query=self.settings.delete_query_id,
+                stream_delete_queries=self.settings.stream_delete_queries,
             ),
             self.logger,
             datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC),
-            str(self.config["import_name_template"]),
+            self.settings.import_name_template,
         )
         if isinstance(self.message_reader, NumberedReader):
             self.message_reader.on_stop = self._stopping_at
@@ -158,17 +159,15 @@ class TargetIgnite(Target):
         except ImportFailed as exc:
             msg = hints.unreachable(self.client.api_url, str(exc))
             raise ConfigValidationError(msg, errors=[msg]) from None
-        references = {"repository_id": self.config.get("repository_id")}
-        for stream, reference in (self.config.get("stream_repositories") or {}).items():
-            references[f"stream_repositories.{stream}"] = reference
+        references: dict[str, str | None] = {"repository_id": self.settings.repository_id}
+        for stream_name, named in self.settings.stream_repositories.items():
+            references[f"stream_repositories.{stream_name}"] = named
         errors = []
-        names = ImportNames(
-            str(self.config["import_name_template"]), datetime.datetime.now(datetime.UTC)
-        )
+        names = ImportNames(self.settings.import_name_template, datetime.datetime.now(datetime.UTC))
         for where, reference in references.items():
             if reference:
                 try:
-                    repository = directory.resolve(str(reference), where)
+                    repository = directory.resolve(reference, where)
                 except LoadStopped as exc:
                     errors.append(str(exc))
                     continue
