@@ -3,7 +3,8 @@
 It knows the wire (paths, bodies, status codes) and nothing of Singer, batching or flattening.
 Every message it produces goes through `redact`, so the API token cannot leak into a log line
 or an error, in any form, whatever the server or `requests` put into theirs. Which answers are
-retried, `Retry-After` and the whole-request timeout follow http_rules.py, as in tap-ignite.
+retried is wire.RESPONSE_ACTIONS; `Retry-After` and the whole-request timeout follow
+http_rules.py, as in tap-ignite.
 """
 
 from __future__ import annotations
@@ -21,13 +22,11 @@ import requests
 
 from target_ignite import http_rules, wire
 from target_ignite.errors import ImportFailed
-from target_ignite.http_rules import RETRIED_STATUSES, DeadlineSession, Redactor
+from target_ignite.http_rules import DeadlineSession, Redactor
 from target_ignite.stopping import STOP
 
 T = TypeVar("T")
 
-RATE_LIMITED = 429
-UNAUTHORIZED = 401
 MAX_BACKOFF_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 MAX_ERROR_TEXT = 300
@@ -119,16 +118,16 @@ class ApiError(ImportFailed):
 
 
 class _Retryable(Exception):  # noqa: N818 - internal signal, never leaves this module
-    """A transient failure to retry: 429, 5xx, a dropped connection, a timeout.
+    """A failure worth another try, with its action in wire.RESPONSE_ACTIONS.
 
     `retry_after` is the wait the answer's `Retry-After` asked for, if any.
     """
 
     def __init__(
-        self, reason: str, *, ambiguous: bool = False, retry_after: float | None = None
+        self, reason: str, action: wire.Action, *, retry_after: float | None = None
     ) -> None:
         super().__init__(reason)
-        self.ambiguous = ambiguous
+        self.ambiguous = action is wire.Action.RETRY_LOST_ANSWER
         self.retry_after = retry_after
 
 
@@ -192,32 +191,34 @@ class ImportClient:
         try:
             response = self._session.request(method, url, **kwargs)
         except requests.exceptions.ConnectTimeout as exc:
-            raise _Retryable(f"{what}: connect timeout ({type(exc).__name__})") from None
+            reason = f"{what}: connect timeout ({type(exc).__name__})"
+            raise _Retryable(reason, wire.action_for(wire.CONNECT_FAILED)) from None
         except requests.exceptions.Timeout:
-            raise _Retryable(
-                f"{what}: no answer within {self.timeout:g}s", ambiguous=True
-            ) from None
+            reason = f"{what}: no answer within {self.timeout:g}s"
+            raise _Retryable(reason, wire.action_for(wire.NO_ANSWER_IN_TIME)) from None
         except requests.exceptions.ConnectionError as exc:
             # The request may or may not have reached the server before the connection broke.
-            reason = self.redact(str(exc.args[0] if exc.args else exc))
-            raise _Retryable(f"{what}: connection failed ({reason})", ambiguous=True) from None
-        status = response.status_code
-        if status in RETRIED_STATUSES:
             reason = (
-                f"{what}: rate limited (HTTP 429)"
-                if status == RATE_LIMITED
-                else str(self._error_from(response, what))
+                f"{what}: connection failed ({self.redact(str(exc.args[0] if exc.args else exc))})"
             )
-            try:
-                wait = http_rules.retry_after_seconds(
-                    response.headers.get(wire.RETRY_AFTER_HEADER), self.max_retry_after
-                )
-            except http_rules.RetryAfterRefused as exc:
-                raise ImportFailed(self.redact(f"{reason}: {exc}")) from None
-            raise _Retryable(reason, retry_after=wait)
-        if status >= 400:
+            raise _Retryable(reason, wire.action_for(wire.CONNECTION_BROKEN)) from None
+        action = wire.action_for(response.status_code)
+        if action is wire.Action.ACCEPT:
+            return response
+        if action not in {wire.Action.RETRY, wire.Action.WAIT}:
             raise self._error_from(response, what)
-        return response
+        reason = (
+            f"{what}: rate limited (HTTP {response.status_code})"
+            if action is wire.Action.WAIT
+            else str(self._error_from(response, what))
+        )
+        try:
+            wait = http_rules.retry_after_seconds(
+                response.headers.get(wire.RETRY_AFTER_HEADER), self.max_retry_after
+            )
+        except http_rules.RetryAfterRefused as exc:
+            raise ImportFailed(self.redact(f"{reason}: {exc}")) from None
+        raise _Retryable(reason, action, retry_after=wait)
 
     def _with_retries(
         self, what: str, attempt: Callable[[], T], attempts: _Attempts | None = None

@@ -12,7 +12,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import hints, http_rules, settings
+from target_ignite import hints, http_rules, settings, wire
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.flattening import LosslessMapper
@@ -39,7 +39,6 @@ if t.TYPE_CHECKING:
 
     from target_ignite.records import Flattening
 
-UNAUTHORIZED = 401
 # Failures that end a load with one line and exit code 1, never a traceback.
 STOPPING_ERRORS: tuple[type[Exception], ...] = (LoadStopped, *INPUT_ERRORS)
 # What the first SIGTERM or SIGINT does (stopping.py).
@@ -151,7 +150,7 @@ class TargetIgnite(Target):
         try:
             directory = RepositoryDirectory(self.client.list_repositories())
         except ApiError as exc:
-            if exc.status == UNAUTHORIZED:
+            if wire.action_for(exc.status) is wire.Action.NOT_AUTHORIZED:
                 msg = f"api_token was refused by {self.client.api_url}: {exc.server_message}"
             else:
                 msg = f"could not list repositories at {self.client.api_url}: {exc}"
