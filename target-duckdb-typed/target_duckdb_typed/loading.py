@@ -189,9 +189,10 @@ def statements(
     ]
 
 
-def prepare_versions(warehouse: Warehouse, table: TableName, source: Source) -> None:
-    """Before the batch's transaction: the version columns, if its rows bring versions."""
-    if source.version != NULL and not warehouse.has_version_columns(table):
+def prepare_versions(warehouse: Warehouse, table: TableName, version: str) -> None:
+    """Before the batch's transaction: the version columns, if its rows bring versions
+    (`version` is the SQL of their `_sdc_table_version`)."""
+    if version != NULL and not warehouse.has_version_columns(table):
         warehouse.add_version_columns(table)
 
 
