@@ -177,6 +177,29 @@ def test_export_batch_files_load_from_s3_as_from_local_disk(
     assert_no_credentials(tap, target, local_tap, local_target)
 
 
+def test_rows_mode_jsonl_batch_files_load_from_s3(
+    server: RunningSandbox, s3_server: S3Server, s3_bucket: str, tmp_path: Path
+) -> None:
+    """The SDK's own batcher (rows mode, gzip jsonl) to S3: read a chunk of lines at a time."""
+    env = plugin_env(**{**s3_server.env(), **DEBUG})
+    config = tap_settings(server, f"s3://{s3_bucket}/rows")
+    config["sync_mode"] = "rows"
+    config["batch_config"]["encoding"] = {"format": "jsonl", "compression": "gzip"}
+
+    tap, target, warehouse = pipeline(tmp_path / "rows", config, env)
+
+    assert tap.returncode == 0, tap.stderr[-3000:]
+    assert target.returncode == 0, target.stderr[-3000:]
+    files = s3_server.filesystem().find(f"{s3_bucket}/rows/{PREFIX}")
+    assert files, "the tap wrote its BATCH files to the bucket"
+    assert all(name.endswith(".json.gz") for name in files), files
+    assert "0 records," in target.stderr
+    loaded = {row[0]: as_exact(row) for row in query(warehouse, SPEND)}
+    assert loaded == {key: as_exact(row) for key, row in api_spend(server).items()}
+    assert len(loaded) == SPEND_ROWS
+    assert_no_credentials(tap, target)
+
+
 def test_a_missing_object_or_unreachable_store_ends_with_one_line(
     server: RunningSandbox, s3_server: S3Server, s3_bucket: str, tmp_path: Path
 ) -> None:
