@@ -126,21 +126,18 @@ class BatchFile:
         """The file's non-blank lines, numbered, in buffers of about `chunk_bytes`."""
         with contextlib.ExitStack() as stack:
             lines: t.IO[bytes] = stack.enter_context(self.open())
-            if compression == wire.BATCH_GZIP:
-                lines = t.cast("t.IO[bytes]", stack.enter_context(gzip.open(lines, "rb")))
             buffer = LineBuffer()
-            number = 0
-            while True:
-                with self._reading():
-                    line = lines.readline()
-                if not line:
-                    break
-                number += 1
-                if line.strip():
-                    buffer.add(line, number)
-                if len(buffer.data) >= chunk_bytes:
-                    yield buffer
-                    buffer = LineBuffer()
+            try:  # only reading happens here: the caller's errors never come back in
+                if compression == wire.BATCH_GZIP:
+                    lines = t.cast("t.IO[bytes]", stack.enter_context(gzip.open(lines, "rb")))
+                for number, line in enumerate(lines, start=1):
+                    if line.strip():
+                        buffer.add(line, number)
+                    if len(buffer.data) >= chunk_bytes:
+                        yield buffer
+                        buffer = LineBuffer()
+            except READ_ERRORS as exc:
+                raise self.error(exc) from None
             if len(buffer):
                 yield buffer
 
