@@ -45,6 +45,7 @@ else:
 
 if TYPE_CHECKING:
     from backoff.types import Details
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import RequestFunc
 
 # Seconds: first retry after ~0.5 s, then 1, 2, 4, ... capped at a minute (plus jitter).
@@ -162,6 +163,10 @@ class PageTokenPaginator(BaseAPIPaginator[str | None]):
 class IgniteStream(RESTStream[str | None]):
     """Base for streams that read the Ignite Export API."""
 
+    def __init__(self, tap: Tap, **kwargs: Any) -> None:
+        super().__init__(tap, **kwargs)
+        self.ignite_tap = tap
+
     @property
     @override
     def url_base(self) -> str:
@@ -175,10 +180,13 @@ class IgniteStream(RESTStream[str | None]):
     @property
     @override
     def requests_session(self) -> requests.Session:
-        # request_timeout bounds each whole request, not each socket read (http_rules.py).
-        if not isinstance(self._requests_session, DeadlineSession):
-            self._requests_session = DeadlineSession(self.timeout)
-        return self._requests_session
+        return self.deadline_session
+
+    @cached_property
+    def deadline_session(self) -> DeadlineSession:
+        """The session every API request goes through: request_timeout bounds each whole
+        request, not each socket read (http_rules.py)."""
+        return DeadlineSession(self.timeout)
 
     @property
     @override
@@ -230,7 +238,7 @@ class IgniteStream(RESTStream[str | None]):
         """
         if STOP.requested:
             return
-        flush = getattr(self._tap.message_writer, "flush", None)
+        flush = getattr(self.ignite_tap.message_writer, "flush", None)
         if flush is not None:
             flush()
 

@@ -9,6 +9,7 @@ it is in flight, so a run that dies resumes polling the same export instead of s
 from __future__ import annotations
 
 import copy
+import datetime
 import sys
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -21,7 +22,6 @@ from singer_sdk import Stream
 from singer_sdk.batch import Batcher
 from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
@@ -164,7 +164,7 @@ class SnapshotTableStream(TableStream):
         """The export's files for records, each with its extraction time; then the export
         is done, and no longer in state."""
         for path, _, _ in self._snapshot_files():
-            self._extracted_at = utc_now()
+            self._extracted_at = datetime.datetime.now(datetime.UTC)
             yield path
         self.stream_state.pop(STATE_EXPORT, None)
 
@@ -212,7 +212,7 @@ class SnapshotTableStream(TableStream):
     def _bulk_output(self) -> tuple[IgniteMessageWriter, str] | None:
         """The writer and stream name for records written a chunk at a time; None if not."""
         maps = self.stream_maps
-        writer = self._tap.message_writer
+        writer = self.ignite_tap.message_writer
         if not (
             self.selected
             and isinstance(writer, IgniteMessageWriter)

@@ -13,7 +13,6 @@ from urllib.parse import quote
 import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import PageContext
@@ -80,7 +79,7 @@ class TableStream(BatchStorageErrors, IgniteStream):
             self.property_names[col.name] for col in table.columns if not col.is_known_type
         ]
         self._request_body: dict[str, Any] = {}
-        self._extracted_at = utc_now()
+        self._extracted_at = datetime.datetime.now(datetime.UTC)
         self._page_max: dict[str, Any] | None = None
         self._page_max_context: Context | None = None
 
@@ -256,7 +255,7 @@ class TableStream(BatchStorageErrors, IgniteStream):
         # The previous page's rows are all written by now: settle their bookmark progress.
         self._settle_progress()
         # One extraction time per page: the rows of a page were all read at this moment.
-        self._extracted_at = utc_now()
+        self._extracted_at = datetime.datetime.now(datetime.UTC)
         rows = super().parse_response(response)
         if self._stringified:
             rows = self._stringify(rows)
