@@ -1,8 +1,8 @@
 """The base stream every Ignite Export API request goes through.
 
 It owns what all requests share: base URL, Bearer auth, one JSON decode per response
-(msgspec, numbers as Decimal so money keeps every digit), the `nextPageToken` paginator,
-error classification and retries.
+(msgspec, numbers as Decimal so money keeps every digit), error classification and retries.
+Table streams build on it (table_stream.py); so do the listings discovery reads.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from urllib.parse import urlsplit
 import backoff
 import msgspec
 import requests
-from singer_sdk import metrics
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.metrics import DEFAULT_LOG_INTERVAL
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
 
@@ -73,26 +71,6 @@ RETRIED_EXCEPTIONS = (
 )
 
 
-class FlushingCounter(metrics.Counter):
-    """A record counter that calls `on_exit` when its context ends."""
-
-    def __init__(
-        self,
-        metric: metrics.Metric,
-        tags: dict[str, Any] | None,
-        *,
-        log_interval: float,
-        on_exit: Callable[[], None],
-    ) -> None:
-        super().__init__(metric, tags, log_interval=log_interval)
-        self._on_exit = on_exit
-
-    @override
-    def exit(self) -> None:
-        super().exit()
-        self._on_exit()
-
-
 class PageTokenExpiredError(FatalAPIError):
     """410 page_token_expired: the cursor is gone and pagination must restart from page one."""
 
@@ -138,28 +116,6 @@ def _path(response: requests.Response) -> str:
     return urlsplit(response.url).path or "/"
 
 
-class PageTokenPaginator(BaseAPIPaginator[str | None]):
-    """Follows `nextPageToken` until it is absent or null."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-
-    @override
-    def get_next(self, response: requests.Response) -> str | None:
-        body = decoded_body(response)
-        token = body.get(wire.RESPONSE_NEXT_PAGE_TOKEN) if isinstance(body, dict) else None
-        return str(token) if token else None
-
-    @override
-    def has_more(self, response: requests.Response) -> bool:
-        return self.get_next(response) is not None
-
-    @override
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        # The API may return fewer rows than asked, even none, and still have more pages.
-        return self.has_more(response)
-
-
 class IgniteStream(RESTStream[str | None]):
     """Base for streams that read the Ignite Export API."""
 
@@ -197,11 +153,8 @@ class IgniteStream(RESTStream[str | None]):
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
-        return PageTokenPaginator()
-
-    def replication_data_type(self) -> str | None:
-        """The dataType of the replication key's column, where the stream has one."""
-        return None
+        # One answer per request, unless a stream pages (rows, legacy data tables).
+        return SinglePagePaginator()
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
@@ -211,36 +164,6 @@ class IgniteStream(RESTStream[str | None]):
             msg = f"Ignite API answered {_path(response)} without a '{wire.RESPONSE_DATA}' list"
             raise FatalAPIError(msg)
         return rows
-
-    @override
-    def get_record_counter(
-        self, *, endpoint: str | None = None, log_interval: float = DEFAULT_LOG_INTERVAL
-    ) -> metrics.Counter:
-        """The SDK's record counter, which also flushes the output when a sync's loop ends.
-
-        The counter's context spans exactly the stream's record loop (normal end, error or
-        dry-run abort), so every stream's last records leave the buffering writer (writer.py)
-        there, rather than at the next STATE or at exit.
-        """
-        counter = super().get_record_counter(endpoint=endpoint, log_interval=log_interval)
-        return FlushingCounter(
-            counter.metric,
-            counter.tags,
-            log_interval=counter.log_interval,
-            on_exit=self.flush_output,
-        )
-
-    def flush_output(self) -> None:
-        """Send the records the message writer still buffers (see writer.py) to stdout.
-
-        Not once a signal stopped the tap: no STATE will cover them, so a target would load
-        them and the rerun would send them again.
-        """
-        if STOP.requested:
-            return
-        flush = getattr(self.ignite_tap.message_writer, "flush", None)
-        if flush is not None:
-            flush()
 
     # -- errors and retries -----------------------------------------------------------------
 
@@ -402,10 +325,6 @@ class TableListing(IgniteStream):
 
     def __init__(self, tap: Any) -> None:
         super().__init__(tap=tap, schema={"type": "object", "properties": {}})
-
-    @override
-    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
-        return SinglePagePaginator()
 
     def fetch(self) -> list[dict[str, Any]]:
         """Every item of `GET /tables/`, as the API sent it."""

@@ -37,14 +37,14 @@ from tap_ignite.export import (
     saved_export_mismatch,
 )
 from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
-from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
+from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT
 from tap_ignite.snapshot_files import (
     Downloader,
     DownloadUrlExpiredError,
     ExportFilesGoneError,
     RecordShaper,
 )
-from tap_ignite.streams import TableStream
+from tap_ignite.table_stream import ExactRecordMessages
 from tap_ignite.writer import IgniteMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -57,20 +57,30 @@ if TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_ignite.columns import Column, Table
+    from tap_ignite.columns import Column, KeyBy, Table
 
 PARQUET = "parquet"
 
 
-class SnapshotTableStream(TableStream):
+class SnapshotTableStream(ExactRecordMessages):
     """An export table read in full through `POST /tables/{entity}/exports`."""
 
-    # -- full table, whatever a catalog says ------------------------------------------------
-
     def __init__(self, tap: Tap, table: Table) -> None:
-        super().__init__(tap, table)
+        self.table = table
+        self.key_by: KeyBy = tap.config.get("key_by", "name")
+        super().__init__(
+            tap,
+            name=table.id,
+            columns=table.columns,
+            property_names=table.property_names(self.key_by),
+            schema=table.json_schema(self.key_by),
+            key_columns=table.primary_keys,
+        )
         # Shown in the catalog's metadata; replication_method stays FULL_TABLE regardless.
         self.forced_replication_method = REPLICATION_FULL_TABLE
+        self.extracted_at = datetime.datetime.now(datetime.UTC)
+
+    # -- full table, whatever a catalog says ------------------------------------------------
 
     @property
     @override
@@ -92,14 +102,6 @@ class SnapshotTableStream(TableStream):
     def emit_activate_version_messages(self) -> bool:
         return True
 
-    @override
-    def _replication_column(self) -> str | None:
-        return None
-
-    @override
-    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
-        return None
-
     # -- the export -------------------------------------------------------------------------
 
     @property
@@ -119,19 +121,17 @@ class SnapshotTableStream(TableStream):
 
     def _selected(self) -> list[Column]:
         selected = set(self.selected_columns())
-        return [col for col in self.table.columns if col.name in selected]
+        return [col for col in self.columns if col.name in selected]
 
     def _shaper(self) -> RecordShaper:
         return RecordShaper(
-            self._selected(),
-            self.property_names,
-            decimal_strings=use_singer_decimal(self.config),
+            self._selected(), self.property_names, decimal_strings=self.decimal_strings
         )
 
     # -- records ----------------------------------------------------------------------------
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def table_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         shaper = self._shaper()
         for path in self._export_files():
             if self.export_format == PARQUET:
@@ -151,7 +151,7 @@ class SnapshotTableStream(TableStream):
                 lines = LineBuilder(
                     alias,
                     self._stream_version,
-                    self._extracted_at,
+                    self.extracted_at,
                     encoder.encode,
                     decimal_strings=shaper.decimal_strings,
                 )
@@ -164,7 +164,7 @@ class SnapshotTableStream(TableStream):
         """The export's files for records, each with its extraction time; then the export
         is done, and no longer in state."""
         for path, _, _ in self._snapshot_files():
-            self._extracted_at = datetime.datetime.now(datetime.UTC)
+            self.extracted_at = datetime.datetime.now(datetime.UTC)
             yield path
         self.stream_state.pop(STATE_EXPORT, None)
 
@@ -189,7 +189,7 @@ class SnapshotTableStream(TableStream):
         writer, alias = bulk
         record_counter = self.get_record_counter()
         timer = self.get_sync_timer()
-        with record_counter, timer:
+        with record_counter, timer, self.flushed_at_end():
             record_counter.with_context({})
             timer.with_context({})
             self._write_starting_replication_value(None)
@@ -199,7 +199,7 @@ class SnapshotTableStream(TableStream):
                 if isinstance(chunk, bytes):
                     writer.write_lines(chunk)
                 else:
-                    writer.write_records(alias, chunk, self._stream_version, self._extracted_at)
+                    writer.write_records(alias, chunk, self._stream_version, self.extracted_at)
                 record_counter.increment(rows)
                 self.state_manager.is_flushed = False
                 # As the SDK's loop: a STATE after every STATE_MSG_FREQUENCY-th record.
@@ -265,7 +265,7 @@ class SnapshotTableStream(TableStream):
         return (
             encoding.format == PARQUET
             and self.export_format == PARQUET
-            and not use_singer_decimal(self.config)
+            and not self.decimal_strings
             and all(self.property_names[col.name] == col.name for col in self._selected())
         )
 

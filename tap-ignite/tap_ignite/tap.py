@@ -25,11 +25,12 @@ from tap_ignite import (
     settings,
 )
 from tap_ignite.bookmarks import bookmark_errors
-from tap_ignite.client import IgniteStream, TableListing
+from tap_ignite.client import TableListing
 from tap_ignite.columns import parse_tables
 from tap_ignite.snapshot_stream import SnapshotTableStream
 from tap_ignite.stopping import STOP, Interrupted
-from tap_ignite.streams import TableStream
+from tap_ignite.streams import RowsStream
+from tap_ignite.table_stream import IgniteTableStream
 from tap_ignite.writer import IgniteMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -66,13 +67,13 @@ class TapIgnite(Tap):
         except ConfigValidationError as exc:
             raise hints.with_env_hints(exc) from None
         # The state was loaded by now: its bookmarks are checked before any table is read.
-        errors = bookmark_errors(self.state, self.ignite_streams())
+        errors = bookmark_errors(self.state, self.table_streams())
         if errors:
             raise input_files.InputFileError(errors[0])
 
-    def ignite_streams(self) -> list[IgniteStream]:
-        """The tap's streams (all of them are Ignite streams)."""
-        return [s for s in self.streams.values() if isinstance(s, IgniteStream)]
+    def table_streams(self) -> list[IgniteTableStream]:
+        """The tap's streams (all of them are table streams)."""
+        return [s for s in self.streams.values() if isinstance(s, IgniteTableStream)]
 
     @override
     def _setup_signal_handlers(self) -> None:
@@ -97,7 +98,7 @@ class TapIgnite(Tap):
         streams: list[Stream] = [
             SnapshotTableStream(self, table)
             if mode_settings.sync_mode(self.config, table.id) == mode_settings.EXPORT
-            else TableStream(self, table)
+            else RowsStream(self, table)
             for table in tables
         ]
         # Legacy data tables named in data_table_ids, from the deprecated listing.

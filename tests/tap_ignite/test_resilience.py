@@ -12,7 +12,7 @@ import pytest
 import requests
 from ignite_sandbox.launcher import RunningSandbox
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from tap_ignite.streams import TableStream
+from tap_ignite.streams import RowsStream
 from tap_ignite.tap import TapIgnite
 
 from tests.tap_ignite.helpers import catalog_selecting, run_cli, sync, tap_config
@@ -27,11 +27,11 @@ def expire_cursors_before(
 
     Deterministic where an expiry from the record side would race the next-page prefetch.
     """
-    send = TableStream._request
+    send = RowsStream._request
     count = 0
 
     def request(
-        self: TableStream, prepared: requests.PreparedRequest, context: Any
+        self: RowsStream, prepared: requests.PreparedRequest, context: Any
     ) -> requests.Response:
         nonlocal count
         if b'"pageToken"' in (prepared.body or b""):
@@ -40,7 +40,7 @@ def expire_cursors_before(
                 server.admin.expire_cursors()
         return send(self, prepared, context)
 
-    monkeypatch.setattr(TableStream, "_request", request)
+    monkeypatch.setattr(RowsStream, "_request", request)
 
 
 def retry_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:

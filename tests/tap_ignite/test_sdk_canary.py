@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tap_ignite
 from tap_ignite.sdk_private import PRIVATE_SDK_MEMBERS
-from tap_ignite.streams import TableStream
+from tap_ignite.streams import RowsStream
 
 from tests.sdk_canary import changed, report
 
@@ -159,9 +159,11 @@ def test_every_private_sdk_name_the_tap_uses_is_listed() -> None:
 
 
 def test_the_scan_finds_private_uses() -> None:
-    names = _sdk_private_names(TableStream)
+    names = _sdk_private_names(RowsStream)
     assert {"_sync_records", "_stream_version", "_tap"} <= names  # members and attributes
-    streams = next(path for path in SOURCES if path.name == "streams.py")
-    assert {"_increment_stream_state", "_generate_record_messages"} <= _private_uses(streams)
+    rows = next(path for path in SOURCES if path.name == "streams.py")
+    assert {"_increment_stream_state", "_request"} <= _private_uses(rows)
+    base = next(path for path in SOURCES if path.name == "table_stream.py")
+    assert "_generate_record_messages" in _private_uses(base)
     snapshot = next(path for path in SOURCES if path.name == "snapshot_stream.py")
     assert "singer_sdk.helpers._batch:BatchConfig" in _private_uses(snapshot)
