@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Iterable
 from decimal import Decimal
 from functools import cached_property
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import backoff
@@ -26,9 +26,6 @@ from singer_sdk.streams import RESTStream
 
 from tap_ignite import http_rules, wire
 from tap_ignite.http_rules import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_REQUEST_TIMEOUT,
     RETRIED_STATUSES,
     DeadlineSession,
     Redactor,
@@ -43,8 +40,10 @@ else:
 
 if TYPE_CHECKING:
     from backoff.types import Details
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import RequestFunc
+
+    from tap_ignite.settings import TapSettings
+    from tap_ignite.tap import TapIgnite
 
 # Seconds: first retry after ~0.5 s, then 1, 2, 4, ... capped at a minute (plus jitter).
 BACKOFF_FACTOR = 0.5
@@ -119,19 +118,20 @@ def _path(response: requests.Response) -> str:
 class IgniteStream(RESTStream[str | None]):
     """Base for streams that read the Ignite Export API."""
 
-    def __init__(self, tap: Tap, **kwargs: Any) -> None:
-        super().__init__(tap, **kwargs)
+    def __init__(self, tap: TapIgnite, **kwargs: Any) -> None:
         self.ignite_tap = tap
+        self.settings: TapSettings = tap.settings
+        super().__init__(tap, **kwargs)
 
     @property
     @override
     def url_base(self) -> str:
-        return str(self.config.get("api_url") or wire.DEFAULT_API_URL).rstrip("/")
+        return self.settings.api_url.rstrip("/")
 
     @cached_property
     @override
     def authenticator(self) -> BearerTokenAuthenticator:
-        return BearerTokenAuthenticator(token=http_rules.api_token(self.config["api_token"]))
+        return BearerTokenAuthenticator(token=http_rules.api_token(self.settings.api_token))
 
     @property
     @override
@@ -148,8 +148,7 @@ class IgniteStream(RESTStream[str | None]):
     @override
     def timeout(self) -> int:
         # requests takes fractional seconds; the SDK merely annotates this as int.
-        timeout: int = self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)
-        return timeout
+        return cast("int", self.settings.request_timeout)
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
@@ -184,7 +183,7 @@ class IgniteStream(RESTStream[str | None]):
     ) -> RetryLaterError | RetryAfterRefusedError:
         """The error for an answer with a retried status: one to retry after the wait its
         `Retry-After` asks for, or one that stops the run if that wait cannot be honoured."""
-        limit = float(self.config.get("max_retry_after", DEFAULT_MAX_RETRY_AFTER))
+        limit = self.settings.max_retry_after
         try:
             wait = http_rules.retry_after_seconds(
                 response.headers.get(wire.RETRY_AFTER_HEADER), limit
@@ -218,7 +217,7 @@ class IgniteStream(RESTStream[str | None]):
 
     @cached_property
     def _redactor(self) -> Redactor:
-        return Redactor([str(self.config.get("api_token") or "")])
+        return Redactor([self.settings.api_token])
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
@@ -261,7 +260,7 @@ class IgniteStream(RESTStream[str | None]):
 
     @override
     def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+        return self.settings.max_retries + 1
 
     @override
     def backoff_handler(self, details: Details) -> None:

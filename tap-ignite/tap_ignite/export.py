@@ -18,12 +18,7 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_ignite import wire
 from tap_ignite.client import decoded_body
-from tap_ignite.mode_settings import (
-    DEFAULT_EXPORT_POLL_INTERVAL,
-    DEFAULT_EXPORT_TIMEOUT,
-    EXPORT_POLL_GROWTH,
-    EXPORT_POLL_INTERVAL_CAP,
-)
+from tap_ignite.mode_settings import EXPORT_POLL_GROWTH, EXPORT_POLL_INTERVAL_CAP
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -165,9 +160,8 @@ class ExportClient:
 
     def __init__(self, stream: IgniteStream) -> None:
         self.stream = stream
-        config = stream.config
-        self.poll_interval = float(config.get("export_poll_interval", DEFAULT_EXPORT_POLL_INTERVAL))
-        self.timeout = float(config.get("export_timeout", DEFAULT_EXPORT_TIMEOUT))
+        self.poll_interval = stream.settings.export_poll_interval
+        self.timeout = stream.settings.export_timeout
 
     def create(self, entity: str, body: Mapping[str, Any]) -> Export:
         """`POST /tables/{entity}/exports`: start a new export."""

@@ -23,7 +23,7 @@ from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
 from tap_ignite import wire
 from tap_ignite.client import IgniteStream, decoded_body
 from tap_ignite.columns import Column, column_schema
-from tap_ignite.settings import DEFAULT_PAGE_SIZE, parse_timestamp
+from tap_ignite.settings import parse_timestamp
 from tap_ignite.table_stream import IgniteTableStream
 
 if sys.version_info >= (3, 12):
@@ -32,9 +32,10 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_ignite.tap import TapIgnite
 
 STREAM_PREFIX = "datatable_"
 # Bookmark dataTypes that lastModifiedDateFilter can bound.
@@ -122,7 +123,7 @@ class DataTableListing(IgniteStream):
     name = "datatables"
     path = wire.DATATABLES_PATH
 
-    def __init__(self, tap: Tap) -> None:
+    def __init__(self, tap: TapIgnite) -> None:
         super().__init__(tap=tap, schema={"type": "object", "properties": {}})
 
     def fetch(self) -> list[DataTable]:
@@ -130,9 +131,9 @@ class DataTableListing(IgniteStream):
         return [DataTable.from_api(item) for item in self.request_records(None)]
 
 
-def discover(tap: Tap) -> list[DataTableStream]:
+def discover(tap: TapIgnite) -> list[DataTableStream]:
     """One stream per configured data table id; an id the listing lacks is a settings error."""
-    wanted = [str(value) for value in tap.config.get("data_table_ids") or ()]
+    wanted = list(tap.settings.data_table_ids)
     if not wanted:
         return []
     tables = {table.id: table for table in DataTableListing(tap).fetch()}
@@ -174,7 +175,7 @@ class DataTableStream(IgniteTableStream):
     http_method = "GET"
     path = wire.LEGACY_EXPORT_PATH
 
-    def __init__(self, tap: Tap, table: DataTable, name: str) -> None:
+    def __init__(self, tap: TapIgnite, table: DataTable, name: str) -> None:
         self.table = table
         super().__init__(
             tap,
@@ -216,7 +217,7 @@ class DataTableStream(IgniteTableStream):
 
     def request_body(self, context: Context | None) -> dict[str, Any]:
         """The JSON body sent with every page: size, selected columns, modified-since date."""
-        page_size = int(self.config.get("page_size", DEFAULT_PAGE_SIZE))
+        page_size = self.settings.page_size
         body: dict[str, Any] = {wire.LEGACY_BODY_SIZE: min(page_size, wire.LEGACY_PAGE_SIZE_MAX)}
         selected = self.selected_columns()
         if len(selected) < len(self.table.columns):

@@ -36,8 +36,6 @@ from tap_ignite.export import (
     export_mismatch,
     saved_export_mismatch,
 )
-from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
-from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT
 from tap_ignite.snapshot_files import (
     Downloader,
     DownloadUrlExpiredError,
@@ -53,11 +51,11 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
     from tap_ignite.columns import Column, KeyBy, Table
+    from tap_ignite.tap import TapIgnite
 
 PARQUET = "parquet"
 
@@ -65,9 +63,9 @@ PARQUET = "parquet"
 class SnapshotTableStream(ExactRecordMessages):
     """An export table read in full through `POST /tables/{entity}/exports`."""
 
-    def __init__(self, tap: Tap, table: Table) -> None:
+    def __init__(self, tap: TapIgnite, table: Table) -> None:
         self.table = table
-        self.key_by: KeyBy = tap.config.get("key_by", "name")
+        self.key_by: KeyBy = tap.settings.key_by
         super().__init__(
             tap,
             name=table.id,
@@ -107,15 +105,13 @@ class SnapshotTableStream(ExactRecordMessages):
     @property
     def export_format(self) -> str:
         """`parquet` or `json`, as configured."""
-        return str(self.config.get("export_format") or DEFAULT_EXPORT_FORMAT).lower()
+        return self.settings.export_format
 
     def export_request(self) -> dict[str, Any]:
         """The `POST /tables/{entity}/exports` body: selected columns, configured filters."""
         return {
             wire.BODY_FIELDS: self.selected_columns(),
-            wire.BODY_FILTERS: copy.deepcopy(
-                (self.config.get("filters") or {}).get(self.table.id) or {}
-            ),
+            wire.BODY_FILTERS: copy.deepcopy(self.settings.filters.get(self.table.id) or {}),
             wire.BODY_FORMAT: self.export_format,
         }
 
@@ -398,7 +394,7 @@ class SnapshotTableStream(ExactRecordMessages):
         path: Path,
     ) -> Export:
         """Download file `number`; an expired URL (403) is replaced by polling again."""
-        fresh_urls_left = int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+        fresh_urls_left = self.settings.max_url_refreshes
         while True:
             file = export.files[number - 1]
             try:

@@ -18,12 +18,7 @@ from singer_sdk.streams.rest import PageContext
 from tap_ignite import wire
 from tap_ignite.client import PageTokenExpiredError, decoded_body
 from tap_ignite.columns import KeyBy, Table
-from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
-from tap_ignite.settings import (
-    DEFAULT_PAGE_SIZE,
-    FULL_TABLE,
-    parse_timestamp,
-)
+from tap_ignite.settings import FULL_TABLE, parse_timestamp
 from tap_ignite.table_stream import ExactRecordMessages
 
 if sys.version_info >= (3, 12):
@@ -32,8 +27,9 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+
+    from tap_ignite.tap import TapIgnite
 
 API_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -67,9 +63,9 @@ class RowsStream(ExactRecordMessages):
     values already have the documented JSON types, so no per-record conformance is needed.
     """
 
-    def __init__(self, tap: Tap, table: Table) -> None:
+    def __init__(self, tap: TapIgnite, table: Table) -> None:
         self.table = table
-        self.key_by: KeyBy = tap.config.get("key_by", "name")
+        self.key_by: KeyBy = tap.settings.key_by
         property_names = table.property_names(self.key_by)
         super().__init__(
             tap,
@@ -91,7 +87,7 @@ class RowsStream(ExactRecordMessages):
         self._page_max_context: Context | None = None
 
     def _replication_column(self) -> str | None:
-        configured = (self.config.get("replication_keys") or {}).get(self.table.id)
+        configured = self.settings.replication_keys.get(self.table.id)
         if configured is not None:
             return None if configured == FULL_TABLE else str(configured)
         column = self.table.column(wire.DEFAULT_REPLICATION_KEY)
@@ -104,7 +100,7 @@ class RowsStream(ExactRecordMessages):
     def rows_filters(self, context: Context | None) -> dict[str, Any]:
         """The configured filters AND `replication_key gte bookmark-or-start_date`."""
         filters: dict[str, Any] = copy.deepcopy(
-            (self.config.get("filters") or {}).get(self.table.id) or {}
+            dict(self.settings.filters.get(self.table.id) or {})
         )
         column = self.replication_column
         if column is None:
@@ -125,7 +121,7 @@ class RowsStream(ExactRecordMessages):
         return {
             wire.BODY_FIELDS: self.selected_columns(),
             wire.BODY_FILTERS: self.rows_filters(context),
-            wire.BODY_PAGE_SIZE: int(self.config.get("page_size", DEFAULT_PAGE_SIZE)),
+            wire.BODY_PAGE_SIZE: self.settings.page_size,
             wire.BODY_KEY_BY: self.key_by,
         }
 
@@ -177,7 +173,7 @@ class RowsStream(ExactRecordMessages):
     def table_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """Page through the rows endpoint; an expired page token restarts from page one."""
         self._request_body = self.rows_request_body(context)
-        restarts_left = int(self.config.get("max_retries", DEFAULT_MAX_RETRIES))
+        restarts_left = self.settings.max_page_token_restarts
         while True:
             rows_sent = 0
             try:

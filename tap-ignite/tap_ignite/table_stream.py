@@ -24,7 +24,6 @@ from singer_sdk.singerlib import RecordMessage
 from tap_ignite.batch_storage import BatchStorageErrors
 from tap_ignite.client import IgniteStream
 from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
-from tap_ignite.mode_settings import use_singer_decimal
 from tap_ignite.stopping import STOP
 
 if sys.version_info >= (3, 12):
@@ -33,10 +32,10 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
     from tap_ignite.columns import Column
+    from tap_ignite.tap import TapIgnite
 
 
 class IgniteTableStream(BatchStorageErrors, IgniteStream):
@@ -48,7 +47,7 @@ class IgniteTableStream(BatchStorageErrors, IgniteStream):
 
     def __init__(
         self,
-        tap: Tap,
+        tap: TapIgnite,
         *,
         name: str,
         columns: Sequence[Column],
@@ -59,7 +58,7 @@ class IgniteTableStream(BatchStorageErrors, IgniteStream):
     ) -> None:
         self.columns = tuple(columns)
         self.property_names = dict(property_names)
-        self.decimal_strings = use_singer_decimal(tap.config)
+        self.decimal_strings = tap.settings.use_singer_decimal
         # NUMBER and MONETARY_AMOUNT as exact decimal strings, under use_singer_decimal.
         self.decimal_properties = (
             decimal_keys({self.property_names[c.name]: c.data_type for c in self.columns})

@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 import click
@@ -71,6 +72,11 @@ class TapIgnite(Tap):
         if errors:
             raise input_files.InputFileError(errors[0])
 
+    @cached_property
+    def settings(self) -> settings.TapSettings:
+        """The settings, typed; built once, from the config the SDK validated."""
+        return settings.TapSettings.from_config(self.config)
+
     def table_streams(self) -> list[IgniteTableStream]:
         """The tap's streams (all of them are table streams)."""
         return [s for s in self.streams.values() if isinstance(s, IgniteTableStream)]
@@ -83,21 +89,21 @@ class TapIgnite(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        errors = settings.config_errors(self.config) + batch_storage.config_errors(self.config)
+        errors = settings.config_errors(self.settings) + batch_storage.config_errors(self.config)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
-        token = str(self.config["api_token"])
+        token = self.settings.api_token
         if http_rules.api_token(token) != token:
             self.logger.warning(
                 "api_token has spaces or line breaks around it (a paste?): sent without them"
             )
         tables = parse_tables(TableListing(self).fetch())
-        errors = settings.table_errors(self.config, tables)
+        errors = settings.table_errors(self.settings, tables)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
         streams: list[Stream] = [
             SnapshotTableStream(self, table)
-            if mode_settings.sync_mode(self.config, table.id) == mode_settings.EXPORT
+            if self.settings.table_sync_mode(table.id) == mode_settings.EXPORT
             else RowsStream(self, table)
             for table in tables
         ]

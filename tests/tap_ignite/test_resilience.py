@@ -79,7 +79,7 @@ def test_page_token_that_keeps_expiring_gives_up(
 ) -> None:
     server = sandbox_factory(spend_rows=500)
     expire_cursors_before(monkeypatch, server, set(range(1, 100)))
-    config = tap_config(server, page_size=100, max_retries=2)
+    config = tap_config(server, page_size=100, max_page_token_restarts=2)
     with pytest.raises(FatalAPIError, match="page token expired again"):
         sync(config, streams=["spend"])
 
