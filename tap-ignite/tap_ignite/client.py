@@ -26,7 +26,6 @@ from singer_sdk.streams import RESTStream
 
 from tap_ignite import http_rules, wire
 from tap_ignite.http_rules import (
-    RETRIED_STATUSES,
     DeadlineSession,
     Redactor,
     RetryAfterRefused,
@@ -169,12 +168,14 @@ class IgniteStream(RESTStream[str | None]):
     @override
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
-        if status < HTTPStatus.BAD_REQUEST:
+        if status < wire.FIRST_ERROR_STATUS:
             return
+        # What each status means: wire.RESPONSE_ACTIONS.
+        action = wire.response_action(status, wire.Request.API, _error_code(response))
         message = self.response_error_message(response)
-        if status == HTTPStatus.GONE and _error_code(response) == wire.PAGE_TOKEN_EXPIRED:
+        if action is wire.Action.RESTART:
             raise PageTokenExpiredError(message)
-        if status in RETRIED_STATUSES:
+        if action in wire.RETRIED_ACTIONS:
             raise self.retry_error(message, response)
         raise FatalAPIError(message)
 

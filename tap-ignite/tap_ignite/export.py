@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -232,7 +231,8 @@ class ExportClient:
 
         def send(request: requests.PreparedRequest, _: Context | None) -> requests.Response:
             response = stream.requests_session.send(request, timeout=stream.timeout)
-            if response.status_code == HTTPStatus.NOT_FOUND:
+            action = wire.response_action(response.status_code, wire.Request.EXPORT)
+            if action is wire.Action.NEW_EXPORT:
                 raise ExportNotFoundError(stream.response_error_message(response))
             stream.validate_response(response)
             return response
