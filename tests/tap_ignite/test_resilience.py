@@ -4,43 +4,44 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from ignite_sandbox.launcher import RunningSandbox
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from tap_ignite.streams import RowsStream
 from tap_ignite.tap import TapIgnite
 
+from tests.reliability.scripted_server import Forward, Request, scripted_server
 from tests.tap_ignite.helpers import catalog_selecting, run_cli, sync, tap_config
 
 RETRY_LINE = re.compile(r"Retrying (\S+) in ([0-9.]+) s \(attempt (\d+) of (\d+)\): (.*)")
 
 
-def expire_cursors_before(
-    monkeypatch: pytest.MonkeyPatch, server: RunningSandbox, token_requests: set[int]
-) -> None:
-    """Expire every page token on the server just before the n-th request that sends one.
+@contextmanager
+def cursors_expired_before(server: RunningSandbox, token_requests: set[int]) -> Iterator[str]:
+    """The URL of a proxy in front of the sandbox that expires every page token there (its
+    `/_sandbox/cursors/expire`) just before it passes on the n-th request that sends one.
 
     Deterministic where an expiry from the record side would race the next-page prefetch.
     """
-    send = RowsStream._request
     count = 0
+    lock = threading.Lock()
 
-    def request(
-        self: RowsStream, prepared: requests.PreparedRequest, context: Any
-    ) -> requests.Response:
+    def script(request: Request) -> Forward:
         nonlocal count
-        if b'"pageToken"' in (prepared.body or b""):
-            count += 1
-            if count in token_requests:
-                server.admin.expire_cursors()
-        return send(self, prepared, context)
+        if b'"pageToken"' in request.body:
+            with lock:
+                count += 1
+                if count in token_requests:
+                    server.admin.expire_cursors()
+        return Forward(server.url)
 
-    monkeypatch.setattr(RowsStream, "_request", request)
+    with scripted_server(script) as proxy:
+        yield proxy.url
 
 
 def retry_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
@@ -53,17 +54,17 @@ def spend_ids(server: RunningSandbox) -> list[str]:
 
 
 def test_expired_page_token_restarts_from_the_first_page(
-    sandbox_factory: Callable[..., RunningSandbox],
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
 ) -> None:
     server = sandbox_factory()
     expected = spend_ids(server)
     # Pages of 200. Expired before page 4 (the 3rd request with a token), and again before
     # page 3 of the restarted pass (the 5th): pages 1-3, then 1-2, are sent twice.
-    expire_cursors_before(monkeypatch, server, {3, 5})
-    with caplog.at_level(logging.WARNING):
-        output = sync(tap_config(server, page_size=200), streams=["spend"])
+    with (
+        cursors_expired_before(server, {3, 5}) as url,
+        caplog.at_level(logging.WARNING),
+    ):
+        output = sync(tap_config(server, api_url=url, page_size=200), streams=["spend"])
     got = [r["id"] for r in output.records("spend")]
     assert got == expected[:600] + expected[:400] + expected
     warnings = [r.getMessage() for r in caplog.records if "page token expired" in r.getMessage()]
@@ -74,14 +75,22 @@ def test_expired_page_token_restarts_from_the_first_page(
     assert bookmark == max(r["updated_at"] for r in output.records("spend"))
 
 
-def test_page_token_that_keeps_expiring_gives_up(
-    sandbox_factory: Callable[..., RunningSandbox], monkeypatch: pytest.MonkeyPatch
+def test_page_token_that_keeps_expiring_gives_up_after_max_page_token_restarts(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
 ) -> None:
     server = sandbox_factory(spend_rows=500)
-    expire_cursors_before(monkeypatch, server, set(range(1, 100)))
-    config = tap_config(server, page_size=100, max_page_token_restarts=2)
-    with pytest.raises(FatalAPIError, match="page token expired again"):
-        sync(config, streams=["spend"])
+    # max_retries bounds the retries of one request, not the restarts of a table's paging.
+    with cursors_expired_before(server, set(range(1, 100))) as url:
+        config = tap_config(
+            server, api_url=url, page_size=100, max_page_token_restarts=2, max_retries=0
+        )
+        with (
+            caplog.at_level(logging.WARNING),
+            pytest.raises(FatalAPIError, match="page token expired again"),
+        ):
+            sync(config, streams=["spend"])
+    restarts = [m for m in caplog.messages if "restarting from the first page" in m]
+    assert len(restarts) == 2
 
 
 def test_faults_are_retried_and_no_row_is_lost(
