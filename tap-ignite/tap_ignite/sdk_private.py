@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Final
 
 PRIVATE_SDK_MEMBERS: Final[dict[str, str]] = {
-    # -- the per-record loop (streams.py, snapshot_stream.py): a sync's largest costs -------
+    # -- the record loop (streams.py, table_stream.py, snapshot_stream.py): a sync's largest
+    # per-record costs --------------------------------------------------------------------
     "singer_sdk.streams.core:Stream._increment_stream_state": (
         "called per record by the SDK's loop; rows mode takes each page's highest replication "
         "value once per page instead (a fifth of a sync's time), then calls the SDK's own"

@@ -1,9 +1,11 @@
 """A table in export mode: a full point-in-time snapshot through the async Export API.
 
-The same stream as in rows mode (name, schema, property names, record values); only the
-record source differs. Snapshots are full table and send ACTIVATE_VERSION, so targets that
-support it can remove rows that vanished from Ignite. The export's id is kept in state while
-it is in flight, so a run that dies resumes polling the same export instead of starting anew.
+A sibling of the rows stream (streams.py) over `IgniteTableStream` (table_stream.py): the same
+name, schema, property names and record values; its own record source, with no paging,
+prefetch or bookmarks to switch off. Snapshots are full table and send ACTIVATE_VERSION, so
+targets that support it can remove rows that vanished from Ignite. The export's id is kept in
+state while it is in flight, so a run that dies resumes polling the same export instead of
+starting anew.
 """
 
 from __future__ import annotations
@@ -175,8 +177,8 @@ class SnapshotTableStream(ExactRecordMessages):
         A snapshot has no bookmark to move per record, so when the records leave exactly as
         they are read (no stream maps, flattening, child streams, partitions, post_process
         or dry-run record limit), lists of records are encoded at once, with the same bytes
-        and STATE messages as the SDK's loop. This overrides a private SDK method: safe only
-        with singer-sdk pinned below 0.55 (pyproject.toml), like streams.py's overrides.
+        and STATE messages as the SDK's loop. A private SDK method, listed with the private
+        members this loop calls in sdk_private.py (their canary test guards SDK upgrades).
         """
         bulk = self._bulk_output() if write_messages and context is None else None
         if bulk is None:
