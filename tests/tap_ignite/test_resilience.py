@@ -15,7 +15,13 @@ from ignite_sandbox.launcher import RunningSandbox
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from tap_ignite.tap import TapIgnite
 
-from tests.reliability.scripted_server import Forward, Request, scripted_server
+from tests.reliability.scripted_server import (
+    SPEND_TABLE,
+    Forward,
+    Reply,
+    Request,
+    scripted_server,
+)
 from tests.tap_ignite.helpers import catalog_selecting, run_cli, sync, tap_config
 
 RETRY_LINE = re.compile(r"Retrying (\S+) in ([0-9.]+) s \(attempt (\d+) of (\d+)\): (.*)")
@@ -193,3 +199,37 @@ def test_token_never_appears_in_logs_at_debug_level(
     assert len(run.records("spend")) == 900
     assert secret not in run.stderr
     assert secret not in run.stdout
+
+
+def test_expired_download_urls_are_refreshed_up_to_max_url_refreshes() -> None:
+    """A file whose signed URL answers 403 every time: the export is polled for fresh URLs
+    max_url_refreshes times, then the run stops; max_retries (0 here) plays no part."""
+    urls: list[str] = []
+
+    def script(request: Request) -> Reply:
+        if request.path.startswith("/tables/spend/exports") or request.path.startswith("/exports/"):
+            export = {
+                "id": "exp-1",
+                "entity": "spend",
+                "status": "succeeded",
+                "format": "parquet",
+                "files": [{"url": f"{urls[0]}/files/1?signature=s", "rows": 1, "bytes": 10}],
+            }
+            return Reply.json(200, export)
+        if request.path.startswith("/files/"):
+            return Reply(403, b"expired")
+        return Reply.json(200, [SPEND_TABLE])
+
+    with scripted_server(script) as server:
+        urls.append(server.url)
+        config = {
+            "api_url": server.url,
+            "api_token": "tok-scripted",
+            "sync_mode": "export",
+            "max_url_refreshes": 2,
+            "max_retries": 0,
+        }
+        with pytest.raises(FatalAPIError, match="still answers 403 with a fresh URL"):
+            sync(config, streams=["spend"])
+        assert len(server.seen("GET", "/files/")) == 3  # the first URL, then 2 fresh ones
+        assert len(server.seen("GET", "/exports/")) == 2
