@@ -271,10 +271,3 @@ class RowsStream(ExactRecordMessages):
         if self._page_max is not None:
             super()._increment_stream_state(self._page_max, context=self._page_max_context)
             self._page_max = None
-
-    @override
-    def generate_child_contexts(
-        self, record: dict[str, Any], context: Context | None
-    ) -> Iterable[Context | None]:
-        # Table streams have no child streams: skip the SDK's per-record child bookkeeping.
-        return ()

@@ -103,6 +103,13 @@ class IgniteTableStream(BatchStorageErrors, IgniteStream):
 
     # -- records ----------------------------------------------------------------------------
 
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # Table streams have no child streams: skip the SDK's per-record child bookkeeping.
+        return ()
+
     def table_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The table's records: each sibling reads them its own way."""
         raise NotImplementedError
