@@ -7,6 +7,12 @@ would take it over `batch_max_bytes` (that row waits in the next batch), when it
 fullness sends the sealed batch only, any other drain sends everything, so STATE never goes
 out while a row of this sink is still in memory.
 
+A drain hands the batches to the import thread (in_flight.py), where each becomes one import,
+top to bottom in `import_batch`: the sink builds it (`build_import`, to the byte), the client
+sends it (`ImportClient.send`, the one place an import leaves the target), the load records
+the result (`Load.record`), all in the repository's turn (its first import carries the delete
+query).
+
 The records of a BATCH message's files take the very steps a RECORD message's record takes
 (stream map and flattening, validation, row, batches), so a tap that switches to BATCH
 loads the same rows in the same imports.
@@ -74,7 +80,7 @@ class IgniteSink(BatchSink):
         if not isinstance(mapper, LosslessMapper):  # set up in TargetIgnite.setup_mapper
             msg = "target-ignite's sinks need its own mapper (LosslessMapper)"
             raise TypeError(msg)
-        self._stream_maps = mapper
+        self._target_mapper = mapper
         self._drain_one = target.drain_one
         super().__init__(target, stream_name, schema, key_properties)
         self._open: Batch | None = None
@@ -132,7 +138,7 @@ class IgniteSink(BatchSink):
     @property
     def stream_map(self) -> StreamMap | None:
         """The stream map whose records this sink takes: its stream's, from the newest SCHEMA."""
-        return self._stream_maps.newest.get(self.stream_name)
+        return self._target_mapper.newest.get(self.stream_name)
 
     def take(self, record: dict, message: dict) -> None:
         """The SDK's steps for one record after its stream map (as in its target's
