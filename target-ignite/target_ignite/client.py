@@ -143,8 +143,11 @@ class ImportClient:
         max_retries: int,
         max_retry_after: float,
         logger: logging.Logger,
+        dry_run: bool = False,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        # A dry run builds every import but sends none: only GET requests leave (plan.py).
+        self.dry_run = dry_run
         self._token = http_rules.api_token(token)
         # The token as configured too: its stray whitespace may show up in another form.
         self._redactor = Redactor([token])
@@ -187,6 +190,9 @@ class ImportClient:
 
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         """One attempt; raises `_Retryable` for what is worth another try."""
+        if self.dry_run and method != "GET":
+            msg = f"{what}: a dry run sends no {method} request"
+            raise AssertionError(msg)
         url = f"{self.api_url}{path}"
         try:
             response = self._session.request(method, url, **kwargs)
@@ -230,7 +236,7 @@ class ImportClient:
         connection broke after sending), so the caller can report a possible duplicate.
         """
         attempts = attempts or _Attempts()
-        ambiguous = 0
+        ambiguous = attempts.lost  # the last attempt's too: a receipt of a failed import says
         for tries in range(1, self.max_tries + 1):
             if STOP.requested:
                 msg = f"{what}: not sent, the target is stopping"
@@ -241,7 +247,7 @@ class ImportClient:
             except _Retryable as exc:
                 failure = exc
             if failure.ambiguous:
-                ambiguous += 1
+                ambiguous.append(self.redact(str(failure)))
             if tries == self.max_tries:
                 break
             if failure.retry_after is not None:
@@ -251,7 +257,6 @@ class ImportClient:
                 wait = random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march
             suffix = ""
             if failure.ambiguous:
-                attempts.lost.append(self.redact(str(failure)))
                 suffix = (
                     " (the request may have been applied before the connection broke; "
                     "a duplicate would show as two imports of the same name)"
@@ -308,16 +313,30 @@ class ImportClient:
         else:
             path, body = wire.IMPORT_PATH, request.body
             headers = {"Content-Type": "application/json"}
+        if self.dry_run:  # built to the byte, not sent (plan.py)
+            return ImportResult("", request.import_name, -1, len(body), attempts=0)
         attempts = _Attempts()
         started = time.monotonic()
-        response = self._with_retries(
-            what,
-            lambda: self._request("POST", path, what, data=body, headers=headers),
-            attempts,
-        )
-        return self._result(
-            response, request.import_name, len(body), attempts, time.monotonic() - started
-        )
+        try:
+            response = self._with_retries(
+                what,
+                lambda: self._request("POST", path, what, data=body, headers=headers),
+                attempts,
+            )
+            return self._result(
+                response, request.import_name, len(body), attempts, time.monotonic() - started
+            )
+        except ImportFailed as exc:  # what it took, for the failed import's receipt
+            exc.sent = ImportResult(
+                "",
+                request.import_name,
+                -1,
+                len(body),
+                uncertain_attempts=len(attempts.lost),
+                attempts=attempts.made,
+                seconds=time.monotonic() - started,
+            )
+            raise
 
     def _multipart(self, request: ImportRequest) -> tuple[bytes, dict[str, str]]:
         """The form of a file import, built once so that every retry sends the same bytes

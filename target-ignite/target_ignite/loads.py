@@ -13,12 +13,17 @@ import contextlib
 import datetime
 import logging
 import threading
+import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from target_ignite.client import ImportRequest, ImportResult, Repository
-from target_ignite.errors import LoadStopped
+from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.import_names import ImportNames
+from target_ignite.receipts import ImportLog, NoImportLog, SentImport, utc_now
+
+if t.TYPE_CHECKING:
+    from target_ignite.fields import FieldCheck
 
 
 class RepositoryNotFound(LoadStopped):
@@ -82,6 +87,8 @@ class RepositoryLoad:
     request_bytes: int = 0
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each of its sinks' columns against the repository's fields (for a dry run's plan).
+    field_checks: list[FieldCheck] = field(default_factory=list)
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[str | None]:
@@ -111,8 +118,12 @@ class Load:
         logger: logging.Logger,
         started_at: datetime.datetime,
         import_name_template: str,
+        *,
+        import_log: ImportLog | None = None,
     ) -> None:
         self.directory = directory
+        # Hears of every import: receipts (receipts.py), or a dry run's plan (plan.py).
+        self.import_log: ImportLog = import_log or NoImportLog()
         self.settings = settings
         self.logger = logger
         self.started_at = started_at
@@ -198,6 +209,19 @@ class Load:
         load.seconds += result.seconds
         if sent.delete_query_id:
             load.delete_query_sent_with = result.import_name
+        self.import_log.sent(SentImport(load.repository, stream, sent, result, utc_now()))
+        if not result.attempts:  # a dry run: built as it would be sent, not sent (plan.py)
+            self.logger.info(
+                "Stream '%s': import '%s' into repository '%s' (dry run, not sent): %d rows, "
+                "%d bytes%s",
+                stream,
+                result.import_name,
+                load.repository.name,
+                sent.rows,
+                result.request_bytes,
+                f", with delete query {sent.delete_query_id}" if sent.delete_query_id else "",
+            )
+            return
         self.logger.info(
             "Stream '%s': import '%s' into repository '%s': %d rows, %d bytes, %.2fs, "
             "importId %s%s",
@@ -225,6 +249,18 @@ class Load:
                 sent.rows,
                 result.rows,
             )
+
+    def failed(
+        self, load: RepositoryLoad, stream: str, sent: ImportRequest, error: ImportFailed
+    ) -> None:
+        """An import the API refused, or that could not be sent: its receipt says so."""
+        tried = error.sent or ImportResult("", sent.import_name, -1, 0, attempts=0)
+        self.import_log.sent(SentImport(load.repository, stream, sent, tried, utc_now(), error))
+
+    @property
+    def repository_loads(self) -> list[RepositoryLoad]:
+        """Each repository's part of the load, in the order streams joined them."""
+        return list(self._repositories.values())
 
     def summary(self) -> list[str]:
         """One line per repository: imports, rows, bytes, seconds, import ids."""

@@ -155,6 +155,38 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="__",
         description="What joins a parent and a child name in a flattened column name.",
     ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Read all input with every check a real load makes and build every import as it "
+            "would be sent, but send none: only repositories are read, no delete query is "
+            "applied and no STATE is written. A plan (per repository: the delete query and "
+            "the import that would carry it, the imports with rows, bytes and format, the "
+            "columns against the repository's fields) goes to stderr; the exit code is the "
+            "real load's (1, with the same error line, where it would stop)."
+        ),
+    ),
+    th.Property(
+        "dry_run_plan_path",
+        th.StringType,
+        description=(
+            "With `dry_run`: also write the plan as JSON to this file (e.g. for review in CI)."
+        ),
+    ),
+    th.Property(
+        "receipts_path",
+        th.StringType,
+        description=(
+            "Write a receipt per import, as JSON Lines: a file (appended to) or a folder (an "
+            "existing one, or a path ending with `/`: one file per load). Each line has the "
+            "repository id and name, import name, importId, rows, bytes, SHA-256 of the body "
+            "or file sent, delete query id, start and end (UTC), attempts, and "
+            "`possible_duplicate` (an answer was lost). Written as each import is answered, "
+            "so a load that stops has receipts for all it sent. Never holds the token."
+        ),
+    ),
     # request_timeout, max_retries, max_retry_after: the same in tap-ignite.
     *http_rules.PROPERTIES,
 ).to_dict()
@@ -177,6 +209,9 @@ class Settings:
     request_timeout: float
     max_retries: int  # retries of one request, nothing else
     max_retry_after: float
+    dry_run: bool
+    dry_run_plan_path: str | None
+    receipts_path: str | None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -196,6 +231,9 @@ class Settings:
             request_timeout=float(config["request_timeout"]),
             max_retries=int(config["max_retries"]),
             max_retry_after=float(config["max_retry_after"]),
+            dry_run=bool(config["dry_run"]),
+            dry_run_plan_path=_optional(config.get("dry_run_plan_path")),
+            receipts_path=_optional(config.get("receipts_path")),
         )
 
 

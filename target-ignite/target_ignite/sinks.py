@@ -41,7 +41,7 @@ from target_ignite.batch_files import batch_records
 from target_ignite.batches import Batch
 from target_ignite.client import ImportClient, ImportRequest, ImportResult, json_body
 from target_ignite.columns import RowShape
-from target_ignite.errors import BadRecord
+from target_ignite.errors import BadRecord, ImportFailed
 from target_ignite.fields import FieldCheck
 from target_ignite.flattening import LosslessMapper
 from target_ignite.records import DateColumns, Flattening, as_read
@@ -104,6 +104,7 @@ class IgniteSink(BatchSink):
             self.schema.get("properties", {}),
             self.logger,
         )
+        self._destination.field_checks.append(self._fields)
         self._shape = RowShape(self.schema.get("properties", {}), self._fields)
         self._extras_in_files = 0  # of the shape's extra fields, those the codec writes
         self._codec = codec_for(target.settings.import_format, self._shape.columns)
@@ -366,7 +367,11 @@ class IgniteSink(BatchSink):
         the result, all in the repository's turn (its first import carries the delete query)."""
         with self._destination.turn() as delete_query_id:
             request = self.build_import(batch, delete_query_id)
-            result = self._client.send(request)
+            try:
+                result = self._client.send(request)
+            except ImportFailed as exc:  # its receipt (receipts.py) says what it took
+                self._load.failed(self._destination, self.stream_name, request, exc)
+                raise
             self._load.record(self._destination, self.stream_name, request, result)
         return result
 

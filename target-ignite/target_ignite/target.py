@@ -12,7 +12,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import hints, http_rules, settings, wire
+from target_ignite import hints, http_rules, plan, settings, wire
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.flattening import LosslessMapper
@@ -20,6 +20,7 @@ from target_ignite.import_names import ImportNames
 from target_ignite.in_flight import ImportInFlight
 from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
+from target_ignite.receipts import Receipts, receipts_file
 from target_ignite.safe_state import RecordProgress, StateGate
 from target_ignite.sinks import IgniteSink
 from target_ignite.stopping import STOP, Interrupted
@@ -102,8 +103,10 @@ class TargetIgnite(Target):
             max_retries=self.settings.max_retries,
             max_retry_after=self.settings.max_retry_after,
             logger=self.logger,
+            dry_run=self.settings.dry_run,
         )
         self.imports = ImportInFlight()
+        self.plan, self.receipts = self._import_log()
         self.sinks_made: list[IgniteSink] = []  # each sink adds itself (for the STATE gate)
         self.load = Load(
             self._start_up_checks(),
@@ -114,14 +117,45 @@ class TargetIgnite(Target):
                 stream_delete_queries=self.settings.stream_delete_queries,
             ),
             self.logger,
-            datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC),
+            self._load_started,
             self.settings.import_name_template,
+            import_log=self.plan or self.receipts,
         )
         if isinstance(self.message_reader, NumberedReader):
             self.message_reader.on_stop = self._stopping_at
         self._state_gate = StateGate()
         self._state_written: dict | None = None
         STOP.on_interrupt(self._stop_after)
+
+    @property
+    def _load_started(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC)
+
+    def _import_log(self) -> tuple[plan.Plan | None, Receipts | None]:
+        """A dry run's plan, or the receipts file, as the settings ask (checked now)."""
+        if self.settings.dry_run:
+            self.logger.info(
+                "Dry run: every import is built as it would be sent, and none is sent%s",
+                " (so no receipts are written)" if self.settings.receipts_path else "",
+            )
+            dry = plan.Plan(
+                self.client.api_url,
+                self._load_started,
+                self.settings.dry_run_plan_path,
+                self.logger,
+            )
+            found: tuple[plan.Plan | None, Receipts | None] = (dry, None)
+            problem = dry.check()
+        elif self.settings.receipts_path:
+            path = receipts_file(self.settings.receipts_path, self._load_started)
+            receipts = Receipts(path, self._load_started, self.client.api_url, self.logger)
+            found = (None, receipts)
+            problem = receipts.check()
+        else:
+            return None, None
+        if problem:
+            raise ConfigValidationError(problem, errors=[problem])
+        return found
 
     @override
     def _setup_signal_handlers(self) -> None:
@@ -186,6 +220,8 @@ class TargetIgnite(Target):
     def _stopping_at(self, line_number: int, error: Exception) -> None:
         """The load stops at `line_number`. Bad input: import what was accepted before it.
         Either way, the summary says what is in Ignite now."""
+        if self.plan is not None:
+            self.plan.stopped(line_number, error)
         if not is_input_error(error):
             failed = self.imports.settle()  # the summary counts the import still running
             if failed is not None and failed is not error:
@@ -316,19 +352,29 @@ class TargetIgnite(Target):
     @override
     def _write_state_message(self, state: dict) -> None:
         # The SDK's drain of every sink writes the latest STATE again: once is enough.
-        if state != self._state_written:
+        # A dry run imports nothing, so no STATE is true: none is written (plan.py).
+        if state != self._state_written and self.plan is None:
             with STOP.shielded():  # a whole line or none: a signal waits for the write
                 super()._write_state_message(state)
                 self._state_written = state
 
     def _log_summary(self) -> None:
+        if self.plan is not None:  # a dry run says what the real load would do instead
+            plan.emit(self.plan, self.load)
+            return
         for line in self.load.summary():
             self.logger.info("%s", line)
+        if self.receipts is not None:
+            self.logger.info("%s", self.receipts.summary())
 
     @override
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
+        except STOPPING_ERRORS as exc:
+            if self.plan is not None:
+                self.plan.stopped(None, exc)
+            raise
         finally:
             self._log_summary()
 
