@@ -113,7 +113,8 @@ class Plan:
         if self.plan_path is None:
             return None
         try:
-            self.plan_path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.plan_path.parent.exists():
+                self.plan_path.parent.mkdir(parents=True)
             with self.plan_path.open("a", encoding="utf-8"):
                 pass
         except OSError as exc:
@@ -188,8 +189,8 @@ class Plan:
         else:
             where = f" at line {self.stop['line']}" if self.stop["line"] else ""
             lines.append(
-                f"Outcome: the real load would STOP{where} (exit code {EXIT_STOPPED}), after "
-                f"the imports above: {self.stop['error']}"
+                f"Outcome: the real load would make the imports above, then STOP{where} "
+                f"(exit code {EXIT_STOPPED}): {self.stop['error']}"
             )
         return "\n".join(lines)
 

@@ -140,7 +140,8 @@ class Receipts:
     def check(self) -> str | None:
         """Whether the file can be appended to (its folder made if need be): what is wrong."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True)
             with self.path.open("a", encoding="utf-8"):
                 pass
         except OSError as exc:

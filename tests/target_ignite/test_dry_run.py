@@ -168,7 +168,7 @@ def test_dry_run_stops_at_the_bad_record_where_the_real_load_stops(
     (error,) = dry.error_lines
     assert error.endswith(plan["stop"]["error"])
     assert plan["stop"]["error"].startswith("line 8 (stream 'spend'): record breaks its schema")
-    assert "Outcome: the real load would STOP at line 8 (exit code 1)" in dry.stderr
+    assert "then STOP at line 8 (exit code 1): line 8 (stream 'spend')" in dry.stderr
 
     receipts_path = tmp_path / "receipts.jsonl"
     real = run_target(
@@ -243,6 +243,6 @@ def test_dry_run_with_unknown_fields_error_stops_as_the_real_load_does(
         e.split("| ERROR", 1)[1] for e in real.error_lines
     ]
     assert "unknown_fields is 'error'" in dry.error_lines[0]
-    assert "Outcome: the real load would STOP at line 1 (exit code 1)" in dry.stderr
+    assert "then STOP at line 1 (exit code 1)" in dry.stderr
     assert dry.stdout == ""
     assert imports_of(ignite, repository["id"]) == []
