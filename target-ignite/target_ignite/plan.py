@@ -107,6 +107,7 @@ class Plan:
         self.logger = logger
         self.imports: dict[str, list[PlannedImport]] = {}  # by repository id
         self.stop: dict[str, t.Any] | None = None
+        self.exit_code = 0
 
     def check(self) -> str | None:
         """Whether `dry_run_plan_path` can be written (checked before any input is read)."""
@@ -140,10 +141,13 @@ class Plan:
             )
         )
 
-    def stopped(self, line: int | None, error: BaseException) -> None:
+    def stopped(
+        self, line: int | None, error: BaseException, exit_code: int = EXIT_STOPPED
+    ) -> None:
         """The load stops here: the first rejected record, or whatever stopped it."""
         if self.stop is None:
             self.stop = {"line": line, "error": str(error)}
+            self.exit_code = exit_code
 
     # -- what it says ----------------------------------------------------------------------
 
@@ -154,7 +158,7 @@ class Plan:
             "api_url": self.api_url,
             "load_started": utc_text(self.load_started),
             "would_succeed": self.stop is None,
-            "exit_code": 0 if self.stop is None else EXIT_STOPPED,
+            "exit_code": self.exit_code,
             "stop": self.stop,
             "repositories": [self._repository_json(part) for part in load.repository_loads],
         }
@@ -190,7 +194,7 @@ class Plan:
             where = f" at line {self.stop['line']}" if self.stop["line"] else ""
             lines.append(
                 f"Outcome: the real load would make the imports above, then STOP{where} "
-                f"(exit code {EXIT_STOPPED}): {self.stop['error']}"
+                f"(exit code {self.exit_code}): {self.stop['error']}"
             )
         return "\n".join(lines)
 

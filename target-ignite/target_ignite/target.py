@@ -167,6 +167,8 @@ class TargetIgnite(Target):
     def _stop_after(self, signal: Interrupted) -> None:
         """A signal stopped the load: the import in flight finishes (without retries), the
         newest STATE whose records are all imported goes out, then the summary."""
+        if self.plan is not None:
+            self.plan.stopped(None, signal, signal.exit_code)
         failed = self.imports.settle()
         if failed is not None:
             self.logger.warning("%s", failed)
