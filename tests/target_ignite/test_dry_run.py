@@ -140,14 +140,39 @@ def test_dry_run_sends_nothing_and_plans_exactly_what_the_real_load_then_does(
     assert [i["deletedRows"] for i in load] == [5, 0, 0]
 
 
+def _over_the_byte_cap(tmp_path: Path) -> Path:
+    """Line 8 is a record bigger than one import may carry (`batch_max_bytes` 1024)."""
+    lines = (DATA / "malformed_line_8_breaks_schema.singer").read_text().splitlines()
+    record = {"Id": 6, "Period": "2026-06", "SupplierName": "x" * 2000, "Amount": 6.5}
+    lines[7] = json.dumps({"type": "RECORD", "stream": "spend", "record": record})
+    path = tmp_path / "line_8_over_the_byte_cap.singer"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# Input whose line 8 stops a real load: the check that stops it, and what the error says.
+STOPS = {
+    "schema": (DATA / "malformed_line_8_breaks_schema.singer", "record breaks its schema"),
+    "NaN": (DATA / "malformed_line_8_nan_amount.singer", "not valid JSON"),
+    "not JSON": (DATA / "malformed_line_8_not_json.singer", "not valid JSON"),
+    "byte cap": (None, "more than one import may carry (batch_max_bytes 1024)"),
+}
+
+
+@pytest.mark.parametrize("check", STOPS)
 def test_dry_run_stops_at_the_bad_record_where_the_real_load_stops(
-    ignite: RunningSandbox, new_repository: t.Callable[..., dict[str, t.Any]], tmp_path: Path
+    ignite: RunningSandbox,
+    new_repository: t.Callable[..., dict[str, t.Any]],
+    tmp_path: Path,
+    check: str,
 ) -> None:
     repository = new_repository(PERIOD_FIELDS)
-    source = DATA / "malformed_line_8_breaks_schema.singer"
+    source, says = STOPS[check]
+    source = source or _over_the_byte_cap(tmp_path)
     settings = {
         "repository_id": repository["id"],
         "batch_size_rows": 2,
+        "batch_max_bytes": 1024,
         "import_name_template": SAME_NAMES,
     }
     plan_path = tmp_path / "plan.json"
@@ -167,7 +192,8 @@ def test_dry_run_stops_at_the_bad_record_where_the_real_load_stops(
     assert plan["stop"]["line"] == 8
     (error,) = dry.error_lines
     assert error.endswith(plan["stop"]["error"])
-    assert plan["stop"]["error"].startswith("line 8 (stream 'spend'): record breaks its schema")
+    assert plan["stop"]["error"].startswith("line 8 (stream 'spend'): ")
+    assert says in plan["stop"]["error"]
     assert "then STOP at line 8 (exit code 1): line 8 (stream 'spend')" in dry.stderr
 
     receipts_path = tmp_path / "receipts.jsonl"
