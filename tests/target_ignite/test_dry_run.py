@@ -10,6 +10,10 @@ repositories were read" is checked on the wire, not taken from the target's word
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import threading
+import time
 import typing as t
 
 import pytest
@@ -18,6 +22,7 @@ import requests
 from tests.reliability.scripted_server import Forward, scripted_server
 from tests.target_ignite.helpers import (
     DATA,
+    TARGET_EXECUTABLE,
     config_for,
     imports_of,
     rows_exact,
@@ -271,4 +276,51 @@ def test_dry_run_with_unknown_fields_error_stops_as_the_real_load_does(
     assert "unknown_fields is 'error'" in dry.error_lines[0]
     assert "then STOP at line 1 (exit code 1)" in dry.stderr
     assert dry.stdout == ""
+    assert imports_of(ignite, repository["id"]) == []
+
+
+def test_a_dry_run_stopped_by_sigterm_says_so_and_writes_no_state(
+    ignite: RunningSandbox, new_repository: t.Callable[..., dict[str, t.Any]], tmp_path: Path
+) -> None:
+    repository = new_repository(PERIOD_FIELDS)
+    config_path = tmp_path / "config.json"
+    plan_path = tmp_path / "plan.json"
+    config = config_for(
+        ignite,
+        repository_id=repository["id"],
+        batch_size_rows=10,
+        dry_run=True,
+        dry_run_plan_path=str(plan_path),
+    )
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    lines = (DATA / "delete_query_march_25_rows.singer").read_text().splitlines()
+    process = subprocess.Popen(
+        [TARGET_EXECUTABLE, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    assert process.stderr is not None
+    said: list[bytes] = []
+    reader = threading.Thread(target=lambda: said.extend(process.stderr or []), daemon=True)
+    reader.start()
+    process.stdin.write(("\n".join(lines[:14]) + "\n").encode())  # 12 records, 2 STATEs
+    process.stdin.flush()  # and the input stays open: the load is mid-way
+    deadline = time.monotonic() + 60
+    while not any(b"(dry run, not sent)" in line for line in said):
+        assert time.monotonic() < deadline, b"".join(said).decode()[-3000:]
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    stdout, _ = process.communicate(timeout=60)
+    reader.join(timeout=10)
+    stderr = b"".join(said).decode()
+
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stdout == b""
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    assert plan["exit_code"] == 128 + signal.SIGTERM
+    assert plan["stop"] == {"line": None, "error": "stopped by SIGTERM"}
+    assert [i["rows"] for i in plan["repositories"][0]["imports"]] == [10]
+    assert "then STOP (exit code 143): stopped by SIGTERM" in stderr
     assert imports_of(ignite, repository["id"]) == []
