@@ -133,6 +133,11 @@ class TargetIgnite(Target):
 
     def _import_log(self) -> tuple[plan.Plan | None, Receipts | None]:
         """A dry run's plan, or the receipts file, as the settings ask (checked now)."""
+        if self.settings.dry_run_plan_path and not self.settings.dry_run:
+            self.logger.warning(
+                "dry_run_plan_path is set but dry_run is not: this load is real, and no plan "
+                "is written"
+            )
         if self.settings.dry_run:
             self.logger.info(
                 "Dry run: every import is built as it would be sent, and none is sent%s",
