@@ -312,7 +312,9 @@ def test_a_dry_run_stopped_by_sigterm_says_so_and_writes_no_state(
         assert time.monotonic() < deadline, b"".join(said).decode()[-3000:]
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
-    stdout, _ = process.communicate(timeout=60)
+    assert process.stdout is not None
+    stdout = process.stdout.read()  # stderr is the reader's alone
+    process.wait(timeout=60)
     reader.join(timeout=10)
     stderr = b"".join(said).decode()
 
