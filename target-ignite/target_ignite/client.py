@@ -236,7 +236,7 @@ class ImportClient:
         connection broke after sending), so the caller can report a possible duplicate.
         """
         attempts = attempts or _Attempts()
-        ambiguous = attempts.lost  # the last attempt's too: a receipt of a failed import says
+        ambiguous = attempts.lost  # every lost answer, the last one's too (for a receipt)
         for tries in range(1, self.max_tries + 1):
             if STOP.requested:
                 msg = f"{what}: not sent, the target is stopping"
