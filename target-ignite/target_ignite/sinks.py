@@ -10,8 +10,9 @@ out while a row of this sink is still in memory.
 A drain hands the batches to the import thread (in_flight.py), where each becomes one import,
 top to bottom in `import_batch`: the sink builds it (`build_import`, to the byte), the client
 sends it (`ImportClient.send`, the one place an import leaves the target), the load records
-the result (`Load.record`), all in the repository's turn (its first import carries the delete
-query).
+the result (`Load.record`, or `Load.failed`), all in the repository's turn (its first import
+carries the delete query). The load's import log hears of each: receipts (receipts.py), or in
+a dry run the plan (plan.py), where the client builds the request and sends nothing.
 
 The records of a BATCH message's files take the very steps a RECORD message's record takes
 (stream map and flattening, validation, row, batches), so a tap that switches to BATCH
