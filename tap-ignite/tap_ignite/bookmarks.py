@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tap_ignite.client import IgniteStream
 from tap_ignite.settings import parse_timestamp
+from tap_ignite.table_stream import IgniteTableStream
 
 
-def bookmark_errors(state: Mapping[str, Any], streams: Iterable[IgniteStream]) -> list[str]:
+def bookmark_errors(state: Mapping[str, Any], streams: Iterable[IgniteTableStream]) -> list[str]:
     """One line per selected stream whose bookmark its replication key's column cannot take."""
     bookmarks = state.get("bookmarks") or {}
     errors = []

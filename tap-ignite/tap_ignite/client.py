@@ -1,8 +1,8 @@
 """The base stream every Ignite Export API request goes through.
 
 It owns what all requests share: base URL, Bearer auth, one JSON decode per response
-(msgspec, numbers as Decimal so money keeps every digit), the `nextPageToken` paginator,
-error classification and retries.
+(msgspec, numbers as Decimal so money keeps every digit), error classification and retries.
+Table streams build on it (table_stream.py); so do the listings discovery reads.
 """
 
 from __future__ import annotations
@@ -13,25 +13,19 @@ from collections.abc import Callable, Generator, Iterable
 from decimal import Decimal
 from functools import cached_property
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import backoff
 import msgspec
 import requests
-from singer_sdk import metrics
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.metrics import DEFAULT_LOG_INTERVAL
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
 
 from tap_ignite import http_rules, wire
 from tap_ignite.http_rules import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_REQUEST_TIMEOUT,
-    RETRIED_STATUSES,
     DeadlineSession,
     Redactor,
     RetryAfterRefused,
@@ -46,6 +40,9 @@ else:
 if TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import RequestFunc
+
+    from tap_ignite.settings import TapSettings
+    from tap_ignite.tap import TapIgnite
 
 # Seconds: first retry after ~0.5 s, then 1, 2, 4, ... capped at a minute (plus jitter).
 BACKOFF_FACTOR = 0.5
@@ -70,26 +67,6 @@ RETRIED_EXCEPTIONS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-class FlushingCounter(metrics.Counter):
-    """A record counter that calls `on_exit` when its context ends."""
-
-    def __init__(
-        self,
-        metric: metrics.Metric,
-        tags: dict[str, Any] | None,
-        *,
-        log_interval: float,
-        on_exit: Callable[[], None],
-    ) -> None:
-        super().__init__(metric, tags, log_interval=log_interval)
-        self._on_exit = on_exit
-
-    @override
-    def exit(self) -> None:
-        super().exit()
-        self._on_exit()
 
 
 class PageTokenExpiredError(FatalAPIError):
@@ -137,63 +114,45 @@ def _path(response: requests.Response) -> str:
     return urlsplit(response.url).path or "/"
 
 
-class PageTokenPaginator(BaseAPIPaginator[str | None]):
-    """Follows `nextPageToken` until it is absent or null."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-
-    @override
-    def get_next(self, response: requests.Response) -> str | None:
-        body = decoded_body(response)
-        token = body.get(wire.RESPONSE_NEXT_PAGE_TOKEN) if isinstance(body, dict) else None
-        return str(token) if token else None
-
-    @override
-    def has_more(self, response: requests.Response) -> bool:
-        return self.get_next(response) is not None
-
-    @override
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        # The API may return fewer rows than asked, even none, and still have more pages.
-        return self.has_more(response)
-
-
 class IgniteStream(RESTStream[str | None]):
     """Base for streams that read the Ignite Export API."""
+
+    def __init__(self, tap: TapIgnite, **kwargs: Any) -> None:
+        self.ignite_tap = tap
+        self.settings: TapSettings = tap.settings
+        super().__init__(tap, **kwargs)
 
     @property
     @override
     def url_base(self) -> str:
-        return str(self.config.get("api_url") or wire.DEFAULT_API_URL).rstrip("/")
+        return self.settings.api_url.rstrip("/")
 
     @cached_property
     @override
     def authenticator(self) -> BearerTokenAuthenticator:
-        return BearerTokenAuthenticator(token=http_rules.api_token(self.config["api_token"]))
+        return BearerTokenAuthenticator(token=http_rules.api_token(self.settings.api_token))
 
     @property
     @override
     def requests_session(self) -> requests.Session:
-        # request_timeout bounds each whole request, not each socket read (http_rules.py).
-        if not isinstance(self._requests_session, DeadlineSession):
-            self._requests_session = DeadlineSession(self.timeout)
-        return self._requests_session
+        return self.deadline_session
+
+    @cached_property
+    def deadline_session(self) -> DeadlineSession:
+        """The session every API request goes through: request_timeout bounds each whole
+        request, not each socket read (http_rules.py)."""
+        return DeadlineSession(self.timeout)
 
     @property
     @override
     def timeout(self) -> int:
         # requests takes fractional seconds; the SDK merely annotates this as int.
-        timeout: int = self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)
-        return timeout
+        return cast("int", self.settings.request_timeout)
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
-        return PageTokenPaginator()
-
-    def replication_data_type(self) -> str | None:
-        """The dataType of the replication key's column, where the stream has one."""
-        return None
+        # One answer per request, unless a stream pages (rows, legacy data tables).
+        return SinglePagePaginator()
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
@@ -204,47 +163,19 @@ class IgniteStream(RESTStream[str | None]):
             raise FatalAPIError(msg)
         return rows
 
-    @override
-    def get_record_counter(
-        self, *, endpoint: str | None = None, log_interval: float = DEFAULT_LOG_INTERVAL
-    ) -> metrics.Counter:
-        """The SDK's record counter, which also flushes the output when a sync's loop ends.
-
-        The counter's context spans exactly the stream's record loop (normal end, error or
-        dry-run abort), so every stream's last records leave the buffering writer (writer.py)
-        there, rather than at the next STATE or at exit.
-        """
-        counter = super().get_record_counter(endpoint=endpoint, log_interval=log_interval)
-        return FlushingCounter(
-            counter.metric,
-            counter.tags,
-            log_interval=counter.log_interval,
-            on_exit=self.flush_output,
-        )
-
-    def flush_output(self) -> None:
-        """Send the records the message writer still buffers (see writer.py) to stdout.
-
-        Not once a signal stopped the tap: no STATE will cover them, so a target would load
-        them and the rerun would send them again.
-        """
-        if STOP.requested:
-            return
-        flush = getattr(self._tap.message_writer, "flush", None)
-        if flush is not None:
-            flush()
-
     # -- errors and retries -----------------------------------------------------------------
 
     @override
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
-        if status < HTTPStatus.BAD_REQUEST:
+        if status < wire.FIRST_ERROR_STATUS:
             return
+        # What each status means: wire.RESPONSE_ACTIONS.
+        action = wire.response_action(status, wire.Request.API, _error_code(response))
         message = self.response_error_message(response)
-        if status == HTTPStatus.GONE and _error_code(response) == wire.PAGE_TOKEN_EXPIRED:
+        if action is wire.Action.RESTART:
             raise PageTokenExpiredError(message)
-        if status in RETRIED_STATUSES:
+        if action in wire.RETRIED_ACTIONS:
             raise self.retry_error(message, response)
         raise FatalAPIError(message)
 
@@ -253,7 +184,7 @@ class IgniteStream(RESTStream[str | None]):
     ) -> RetryLaterError | RetryAfterRefusedError:
         """The error for an answer with a retried status: one to retry after the wait its
         `Retry-After` asks for, or one that stops the run if that wait cannot be honoured."""
-        limit = float(self.config.get("max_retry_after", DEFAULT_MAX_RETRY_AFTER))
+        limit = self.settings.max_retry_after
         try:
             wait = http_rules.retry_after_seconds(
                 response.headers.get(wire.RETRY_AFTER_HEADER), limit
@@ -287,7 +218,7 @@ class IgniteStream(RESTStream[str | None]):
 
     @cached_property
     def _redactor(self) -> Redactor:
-        return Redactor([str(self.config.get("api_token") or "")])
+        return Redactor([self.settings.api_token])
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
@@ -330,7 +261,7 @@ class IgniteStream(RESTStream[str | None]):
 
     @override
     def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+        return self.settings.max_retries + 1
 
     @override
     def backoff_handler(self, details: Details) -> None:
@@ -394,10 +325,6 @@ class TableListing(IgniteStream):
 
     def __init__(self, tap: Any) -> None:
         super().__init__(tap=tap, schema={"type": "object", "properties": {}})
-
-    @override
-    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
-        return SinglePagePaginator()
 
     def fetch(self) -> list[dict[str, Any]]:
         """Every item of `GET /tables/`, as the API sent it."""

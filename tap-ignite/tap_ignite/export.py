@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -18,12 +17,7 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_ignite import wire
 from tap_ignite.client import decoded_body
-from tap_ignite.mode_settings import (
-    DEFAULT_EXPORT_POLL_INTERVAL,
-    DEFAULT_EXPORT_TIMEOUT,
-    EXPORT_POLL_GROWTH,
-    EXPORT_POLL_INTERVAL_CAP,
-)
+from tap_ignite.mode_settings import EXPORT_POLL_GROWTH, EXPORT_POLL_INTERVAL_CAP
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -165,9 +159,8 @@ class ExportClient:
 
     def __init__(self, stream: IgniteStream) -> None:
         self.stream = stream
-        config = stream.config
-        self.poll_interval = float(config.get("export_poll_interval", DEFAULT_EXPORT_POLL_INTERVAL))
-        self.timeout = float(config.get("export_timeout", DEFAULT_EXPORT_TIMEOUT))
+        self.poll_interval = stream.settings.export_poll_interval
+        self.timeout = stream.settings.export_timeout
 
     def create(self, entity: str, body: Mapping[str, Any]) -> Export:
         """`POST /tables/{entity}/exports`: start a new export."""
@@ -238,7 +231,8 @@ class ExportClient:
 
         def send(request: requests.PreparedRequest, _: Context | None) -> requests.Response:
             response = stream.requests_session.send(request, timeout=stream.timeout)
-            if response.status_code == HTTPStatus.NOT_FOUND:
+            action = wire.response_action(response.status_code, wire.Request.EXPORT)
+            if action is wire.Action.NEW_EXPORT:
                 raise ExportNotFoundError(stream.response_error_message(response))
             stream.validate_response(response)
             return response

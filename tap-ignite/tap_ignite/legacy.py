@@ -11,23 +11,20 @@ import datetime
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import msgspec
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
-from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator, SinglePagePaginator
+from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator
 
 from tap_ignite import wire
-from tap_ignite.batch_storage import BatchStorageErrors
 from tap_ignite.client import IgniteStream, decoded_body
 from tap_ignite.columns import Column, column_schema
-from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
-from tap_ignite.mode_settings import use_singer_decimal
-from tap_ignite.settings import DEFAULT_PAGE_SIZE, parse_timestamp
+from tap_ignite.settings import parse_timestamp
+from tap_ignite.table_stream import IgniteTableStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -35,9 +32,10 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_ignite.tap import TapIgnite
 
 STREAM_PREFIX = "datatable_"
 # Bookmark dataTypes that lastModifiedDateFilter can bound.
@@ -85,23 +83,16 @@ class DataTable:
         column = self.column(wire.LEGACY_LAST_MODIFIED_LABEL)
         return column.label if column and column.data_type in TIME_DATA_TYPES else None
 
-    def json_schema(self, *, decimal_strings: bool) -> dict[str, Any]:
+    def json_schema(self) -> dict[str, Any]:
         """The Singer schema: one property per column label; key columns not null."""
         keys = set(self.primary_keys)
-        schema = {
+        return {
             "type": "object",
             "properties": {
                 col.label: column_schema(col, nullable=col.label not in keys)
                 for col in self.columns
             },
         }
-        if decimal_strings:
-            schema = with_decimal_strings(schema, self.decimal_keys())
-        return schema
-
-    def decimal_keys(self) -> list[str]:
-        """Labels of the NUMBER and MONETARY_AMOUNT columns."""
-        return decimal_keys({col.label: col.data_type for col in self.columns})
 
 
 def stream_names(tables: Sequence[DataTable]) -> dict[str, str]:
@@ -132,21 +123,17 @@ class DataTableListing(IgniteStream):
     name = "datatables"
     path = wire.DATATABLES_PATH
 
-    def __init__(self, tap: Tap) -> None:
+    def __init__(self, tap: TapIgnite) -> None:
         super().__init__(tap=tap, schema={"type": "object", "properties": {}})
-
-    @override
-    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
-        return SinglePagePaginator()
 
     def fetch(self) -> list[DataTable]:
         """Every data table the listing shows."""
         return [DataTable.from_api(item) for item in self.request_records(None)]
 
 
-def discover(tap: Tap) -> list[DataTableStream]:
+def discover(tap: TapIgnite) -> list[DataTableStream]:
     """One stream per configured data table id; an id the listing lacks is a settings error."""
-    wanted = [str(value) for value in tap.config.get("data_table_ids") or ()]
+    wanted = list(tap.settings.data_table_ids)
     if not wanted:
         return []
     tables = {table.id: table for table in DataTableListing(tap).fetch()}
@@ -182,32 +169,28 @@ class NextLinkPaginator(BaseHATEOASPaginator):
         return self.has_more(response)
 
 
-class DataTableStream(BatchStorageErrors, IgniteStream):
+class DataTableStream(IgniteTableStream):
     """The rows of one legacy data table, through the deprecated `GET /export/`."""
 
     http_method = "GET"
     path = wire.LEGACY_EXPORT_PATH
 
-    def __init__(self, tap: Tap, table: DataTable, name: str) -> None:
+    def __init__(self, tap: TapIgnite, table: DataTable, name: str) -> None:
         self.table = table
-        self.decimal_strings = use_singer_decimal(tap.config)
         super().__init__(
-            tap=tap, name=name, schema=table.json_schema(decimal_strings=self.decimal_strings)
+            tap,
+            name=name,
+            columns=table.columns,
+            property_names={col.name: col.label for col in table.columns},
+            schema=table.json_schema(),
+            key_columns=table.primary_keys,
         )
-        self.primary_keys = table.primary_keys
         self.replication_key = table.replication_key
-        self._unknown = [col.label for col in table.columns if not col.is_known_type]
-        self._decimals = table.decimal_keys() if self.decimal_strings else []
         self._body: dict[str, Any] = {}
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
         return NextLinkPaginator()
-
-    @override
-    def replication_data_type(self) -> str | None:
-        column = self.table.column(self.replication_key) if self.replication_key else None
-        return column.data_type if column else None
 
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
@@ -234,9 +217,9 @@ class DataTableStream(BatchStorageErrors, IgniteStream):
 
     def request_body(self, context: Context | None) -> dict[str, Any]:
         """The JSON body sent with every page: size, selected columns, modified-since date."""
-        page_size = int(self.config.get("page_size", DEFAULT_PAGE_SIZE))
+        page_size = self.settings.page_size
         body: dict[str, Any] = {wire.LEGACY_BODY_SIZE: min(page_size, wire.LEGACY_PAGE_SIZE_MAX)}
-        selected = [col.label for col in self.table.columns if self.mask[("properties", col.label)]]
+        selected = self.selected_columns()
         if len(selected) < len(self.table.columns):
             body[wire.LEGACY_BODY_COLUMN_FILTER] = {wire.LEGACY_BODY_COLUMN_LABELS: selected}
         since = self._since(context)
@@ -254,9 +237,9 @@ class DataTableStream(BatchStorageErrors, IgniteStream):
         return parsed.strftime("%Y-%m-%d") if parsed is not None else None
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def table_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         self._body = self.request_body(context)
-        return super().get_records(context)
+        return self.request_records(context)
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:
@@ -275,18 +258,4 @@ class DataTableStream(BatchStorageErrors, IgniteStream):
                 f"'{self.table.name}' without a '{wire.LEGACY_RESPONSE_DATA}' list"
             )
             raise FatalAPIError(msg)
-        shaped: Iterable[dict[str, Any]] = rows
-        if self._unknown:
-            shaped = _stringify(shaped, self._unknown)
-        if self._decimals:
-            shaped = stringify_decimals(shaped, self._decimals)
-        return shaped
-
-
-def _stringify(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        for key in keys:
-            value = row.get(key)
-            if value is not None and not isinstance(value, str):
-                row[key] = msgspec.json.encode(value).decode()
-        yield row
+        return self.shape_rows(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from singer_sdk import typing as th
 
@@ -102,10 +102,10 @@ PROPERTIES = (
 )
 
 
-def config_errors(config: Mapping[str, Any]) -> list[str]:
+def config_errors(data_table_ids: Sequence[str]) -> list[str]:
     """Problems with these settings that can be seen without asking the API."""
     errors: list[str] = []
-    for value in config.get("data_table_ids") or ():
+    for value in data_table_ids:
         try:
             uuid.UUID(str(value))
         except ValueError:
@@ -113,22 +113,11 @@ def config_errors(config: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def table_errors(config: Mapping[str, Any], table_ids: Sequence[str]) -> list[str]:
+def table_errors(table_sync_modes: Mapping[str, str], table_ids: Sequence[str]) -> list[str]:
     """Problems with `table_sync_modes` given the tables `GET /tables/` lists."""
     known = ", ".join(sorted(table_ids))
     return [
         f"table_sync_modes: unknown table '{table_id}' (tables: {known})"
-        for table_id in (config.get("table_sync_modes") or {})
+        for table_id in table_sync_modes
         if table_id not in table_ids
     ]
-
-
-def sync_mode(config: Mapping[str, Any], table_id: str) -> SyncMode:
-    """The mode a table is read in: its own entry in table_sync_modes, else sync_mode."""
-    mode = (config.get("table_sync_modes") or {}).get(table_id) or config.get("sync_mode")
-    return EXPORT if mode == EXPORT else ROWS
-
-
-def use_singer_decimal(config: Mapping[str, Any]) -> bool:
-    """Whether NUMBER and MONETARY_AMOUNT values go out as exact decimal strings."""
-    return bool(config.get("use_singer_decimal", False))

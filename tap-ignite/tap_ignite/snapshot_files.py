@@ -16,7 +16,6 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,9 +26,10 @@ import pyarrow.parquet as pq
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_ignite import wire
 from tap_ignite.arrow_lines import LineBuilder, is_string, time_text
 from tap_ignite.decimal_strings import DECIMAL_DATA_TYPES, decimal_string
-from tap_ignite.http_rules import RETRIED_STATUSES, DeadlineSession, whole_request
+from tap_ignite.http_rules import DeadlineSession, whole_request
 from tap_ignite.json_array import JSONArrayError, iter_json_array
 
 if TYPE_CHECKING:
@@ -116,15 +116,17 @@ class Downloader:
             self.session.send(request, stream=True) as response,
         ):
             status = response.status_code
-            if status == HTTPStatus.FORBIDDEN:
+            # What each status means: wire.RESPONSE_ACTIONS.
+            action = wire.response_action(status, wire.Request.DOWNLOAD)
+            if action is wire.Action.REFRESH:
                 raise DownloadUrlExpiredError(what)
-            if status == HTTPStatus.NOT_FOUND:
-                msg = f"Download of {what} answered 404: the export's files are gone"
+            if action is wire.Action.NEW_EXPORT:
+                msg = f"Download of {what} answered {status}: the export's files are gone"
                 raise ExportFilesGoneError(msg)
-            if status in RETRIED_STATUSES:
+            if action in wire.RETRIED_ACTIONS:
                 msg = f"Download of {what} answered {status} {response.reason}"
                 raise self.stream.retry_error(msg, response)
-            if status >= HTTPStatus.BAD_REQUEST:
+            if action is not None:
                 msg = f"Download of {what} answered {status} {response.reason}"
                 raise FatalAPIError(msg)
             size = 0

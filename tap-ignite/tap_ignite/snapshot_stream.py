@@ -1,14 +1,17 @@
 """A table in export mode: a full point-in-time snapshot through the async Export API.
 
-The same stream as in rows mode (name, schema, property names, record values); only the
-record source differs. Snapshots are full table and send ACTIVATE_VERSION, so targets that
-support it can remove rows that vanished from Ignite. The export's id is kept in state while
-it is in flight, so a run that dies resumes polling the same export instead of starting anew.
+A sibling of the rows stream (streams.py) over `IgniteTableStream` (table_stream.py): the same
+name, schema, property names and record values; its own record source, with no paging,
+prefetch or bookmarks to switch off. Snapshots are full table and send ACTIVATE_VERSION, so
+targets that support it can remove rows that vanished from Ignite. The export's id is kept in
+state while it is in flight, so a run that dies resumes polling the same export instead of
+starting anew.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import sys
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -21,7 +24,6 @@ from singer_sdk import Stream
 from singer_sdk.batch import Batcher
 from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
@@ -36,15 +38,13 @@ from tap_ignite.export import (
     export_mismatch,
     saved_export_mismatch,
 )
-from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
-from tap_ignite.mode_settings import DEFAULT_EXPORT_FORMAT, use_singer_decimal
 from tap_ignite.snapshot_files import (
     Downloader,
     DownloadUrlExpiredError,
     ExportFilesGoneError,
     RecordShaper,
 )
-from tap_ignite.streams import TableStream
+from tap_ignite.table_stream import ExactRecordMessages
 from tap_ignite.writer import IgniteMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -53,24 +53,34 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_ignite.columns import Column, Table
+    from tap_ignite.columns import Column, KeyBy, Table
+    from tap_ignite.tap import TapIgnite
 
 PARQUET = "parquet"
 
 
-class SnapshotTableStream(TableStream):
+class SnapshotTableStream(ExactRecordMessages):
     """An export table read in full through `POST /tables/{entity}/exports`."""
 
-    # -- full table, whatever a catalog says ------------------------------------------------
-
-    def __init__(self, tap: Tap, table: Table) -> None:
-        super().__init__(tap, table)
+    def __init__(self, tap: TapIgnite, table: Table) -> None:
+        self.table = table
+        self.key_by: KeyBy = tap.settings.key_by
+        super().__init__(
+            tap,
+            name=table.id,
+            columns=table.columns,
+            property_names=table.property_names(self.key_by),
+            schema=table.json_schema(self.key_by),
+            key_columns=table.primary_keys,
+        )
         # Shown in the catalog's metadata; replication_method stays FULL_TABLE regardless.
         self.forced_replication_method = REPLICATION_FULL_TABLE
+        self.extracted_at = datetime.datetime.now(datetime.UTC)
+
+    # -- full table, whatever a catalog says ------------------------------------------------
 
     @property
     @override
@@ -92,46 +102,34 @@ class SnapshotTableStream(TableStream):
     def emit_activate_version_messages(self) -> bool:
         return True
 
-    @override
-    def _replication_column(self) -> str | None:
-        return None
-
-    @override
-    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
-        return None
-
     # -- the export -------------------------------------------------------------------------
 
     @property
     def export_format(self) -> str:
         """`parquet` or `json`, as configured."""
-        return str(self.config.get("export_format") or DEFAULT_EXPORT_FORMAT).lower()
+        return self.settings.export_format
 
     def export_request(self) -> dict[str, Any]:
         """The `POST /tables/{entity}/exports` body: selected columns, configured filters."""
         return {
             wire.BODY_FIELDS: self.selected_columns(),
-            wire.BODY_FILTERS: copy.deepcopy(
-                (self.config.get("filters") or {}).get(self.table.id) or {}
-            ),
+            wire.BODY_FILTERS: copy.deepcopy(self.settings.filters.get(self.table.id) or {}),
             wire.BODY_FORMAT: self.export_format,
         }
 
     def _selected(self) -> list[Column]:
         selected = set(self.selected_columns())
-        return [col for col in self.table.columns if col.name in selected]
+        return [col for col in self.columns if col.name in selected]
 
     def _shaper(self) -> RecordShaper:
         return RecordShaper(
-            self._selected(),
-            self.property_names,
-            decimal_strings=use_singer_decimal(self.config),
+            self._selected(), self.property_names, decimal_strings=self.decimal_strings
         )
 
     # -- records ----------------------------------------------------------------------------
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def table_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         shaper = self._shaper()
         for path in self._export_files():
             if self.export_format == PARQUET:
@@ -151,7 +149,7 @@ class SnapshotTableStream(TableStream):
                 lines = LineBuilder(
                     alias,
                     self._stream_version,
-                    self._extracted_at,
+                    self.extracted_at,
                     encoder.encode,
                     decimal_strings=shaper.decimal_strings,
                 )
@@ -164,7 +162,7 @@ class SnapshotTableStream(TableStream):
         """The export's files for records, each with its extraction time; then the export
         is done, and no longer in state."""
         for path, _, _ in self._snapshot_files():
-            self._extracted_at = utc_now()
+            self.extracted_at = datetime.datetime.now(datetime.UTC)
             yield path
         self.stream_state.pop(STATE_EXPORT, None)
 
@@ -179,8 +177,8 @@ class SnapshotTableStream(TableStream):
         A snapshot has no bookmark to move per record, so when the records leave exactly as
         they are read (no stream maps, flattening, child streams, partitions, post_process
         or dry-run record limit), lists of records are encoded at once, with the same bytes
-        and STATE messages as the SDK's loop. This overrides a private SDK method: safe only
-        with singer-sdk pinned below 0.55 (pyproject.toml), like streams.py's overrides.
+        and STATE messages as the SDK's loop. A private SDK method, listed with the private
+        members this loop calls in sdk_private.py (their canary test guards SDK upgrades).
         """
         bulk = self._bulk_output() if write_messages and context is None else None
         if bulk is None:
@@ -189,7 +187,7 @@ class SnapshotTableStream(TableStream):
         writer, alias = bulk
         record_counter = self.get_record_counter()
         timer = self.get_sync_timer()
-        with record_counter, timer:
+        with record_counter, timer, self.flushed_at_end():
             record_counter.with_context({})
             timer.with_context({})
             self._write_starting_replication_value(None)
@@ -199,7 +197,7 @@ class SnapshotTableStream(TableStream):
                 if isinstance(chunk, bytes):
                     writer.write_lines(chunk)
                 else:
-                    writer.write_records(alias, chunk, self._stream_version, self._extracted_at)
+                    writer.write_records(alias, chunk, self._stream_version, self.extracted_at)
                 record_counter.increment(rows)
                 self.state_manager.is_flushed = False
                 # As the SDK's loop: a STATE after every STATE_MSG_FREQUENCY-th record.
@@ -212,7 +210,7 @@ class SnapshotTableStream(TableStream):
     def _bulk_output(self) -> tuple[IgniteMessageWriter, str] | None:
         """The writer and stream name for records written a chunk at a time; None if not."""
         maps = self.stream_maps
-        writer = self._tap.message_writer
+        writer = self.ignite_tap.message_writer
         if not (
             self.selected
             and isinstance(writer, IgniteMessageWriter)
@@ -265,7 +263,7 @@ class SnapshotTableStream(TableStream):
         return (
             encoding.format == PARQUET
             and self.export_format == PARQUET
-            and not use_singer_decimal(self.config)
+            and not self.decimal_strings
             and all(self.property_names[col.name] == col.name for col in self._selected())
         )
 
@@ -398,7 +396,7 @@ class SnapshotTableStream(TableStream):
         path: Path,
     ) -> Export:
         """Download file `number`; an expired URL (403) is replaced by polling again."""
-        fresh_urls_left = int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+        fresh_urls_left = self.settings.max_url_refreshes
         while True:
             file = export.files[number - 1]
             try:

@@ -1,35 +1,25 @@
-"""One stream per export table, reading `POST /tables/{entity}/rows` page by page."""
+"""Rows mode: one stream per export table, reading `POST /tables/{entity}/rows` page by page."""
 
 from __future__ import annotations
 
 import copy
 import datetime
 import sys
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.helpers._util import utc_now
-from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import PageContext
 
 from tap_ignite import wire
-from tap_ignite.batch_storage import BatchStorageErrors
-from tap_ignite.client import IgniteStream, PageTokenExpiredError
+from tap_ignite.client import PageTokenExpiredError, decoded_body
 from tap_ignite.columns import KeyBy, Table
-from tap_ignite.decimal_strings import decimal_keys, stringify_decimals, with_decimal_strings
-from tap_ignite.http_rules import DEFAULT_MAX_RETRIES
-from tap_ignite.mode_settings import use_singer_decimal
-from tap_ignite.settings import (
-    DEFAULT_PAGE_SIZE,
-    FULL_TABLE,
-    parse_timestamp,
-)
+from tap_ignite.settings import FULL_TABLE, parse_timestamp
+from tap_ignite.table_stream import ExactRecordMessages
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -37,55 +27,67 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+
+    from tap_ignite.tap import TapIgnite
 
 API_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class TableStream(BatchStorageErrors, IgniteStream):
-    """The rows of one export table, found by discovery (one instance per table).
+class PageTokenPaginator(BaseAPIPaginator[str | None]):
+    """Follows `nextPageToken` until it is absent or null."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    @override
+    def get_next(self, response: requests.Response) -> str | None:
+        body = decoded_body(response)
+        token = body.get(wire.RESPONSE_NEXT_PAGE_TOKEN) if isinstance(body, dict) else None
+        return str(token) if token else None
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        return self.get_next(response) is not None
+
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        # The API may return fewer rows than asked, even none, and still have more pages.
+        return self.has_more(response)
+
+
+class RowsStream(ExactRecordMessages):
+    """The rows of one export table, page by page, incremental where it has a replication key.
 
     Records are the API's rows as they arrive: the body asks only for the selected columns,
     values already have the documented JSON types, so no per-record conformance is needed.
     """
 
-    # The API's documented formats are the schema's formats: nothing to conform per record.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-
-    def __init__(self, tap: Tap, table: Table) -> None:
+    def __init__(self, tap: TapIgnite, table: Table) -> None:
         self.table = table
-        self.key_by: KeyBy = tap.config.get("key_by", "name")
-        self.property_names = table.property_names(self.key_by)
-        # use_singer_decimal: NUMBER and MONETARY_AMOUNT as exact decimal strings.
-        self._decimal_strings = (
-            decimal_keys({self.property_names[c.name]: c.data_type for c in table.columns})
-            if use_singer_decimal(tap.config)
-            else []
-        )
+        self.key_by: KeyBy = tap.settings.key_by
+        property_names = table.property_names(self.key_by)
         super().__init__(
-            tap=tap,
+            tap,
             name=table.id,
-            schema=with_decimal_strings(table.json_schema(self.key_by), self._decimal_strings),
+            columns=table.columns,
+            property_names=property_names,
+            schema=table.json_schema(self.key_by),
+            key_columns=table.primary_keys,
             path=wire.ROWS_PATH.format(entity=quote(table.id, safe="")),
             http_method="POST",
         )
-        self.primary_keys = [self.property_names[name] for name in table.primary_keys]
         self.replication_column = self._replication_column()
         self.replication_key = (
             self.property_names[self.replication_column] if self.replication_column else None
         )
-        # Columns of a dataType the API does not document: their values become strings.
-        self._stringified = [
-            self.property_names[col.name] for col in table.columns if not col.is_known_type
-        ]
         self._request_body: dict[str, Any] = {}
-        self._extracted_at = utc_now()
+        self.extracted_at = datetime.datetime.now(datetime.UTC)
         self._page_max: dict[str, Any] | None = None
         self._page_max_context: Context | None = None
 
     def _replication_column(self) -> str | None:
-        configured = (self.config.get("replication_keys") or {}).get(self.table.id)
+        configured = self.settings.replication_keys.get(self.table.id)
         if configured is not None:
             return None if configured == FULL_TABLE else str(configured)
         column = self.table.column(wire.DEFAULT_REPLICATION_KEY)
@@ -93,26 +95,12 @@ class TableStream(BatchStorageErrors, IgniteStream):
             return column.name
         return None
 
-    @override
-    def replication_data_type(self) -> str | None:
-        column = self.table.column(self.replication_column) if self.replication_column else None
-        return column.data_type if column else None
-
     # -- the request body -------------------------------------------------------------------
-
-    def selected_columns(self) -> list[str]:
-        """Names of the selected columns, in table order (STRING_ARRAY ones included)."""
-        mask = self.mask
-        return [
-            col.name
-            for col in self.table.columns
-            if mask[("properties", self.property_names[col.name])]
-        ]
 
     def rows_filters(self, context: Context | None) -> dict[str, Any]:
         """The configured filters AND `replication_key gte bookmark-or-start_date`."""
         filters: dict[str, Any] = copy.deepcopy(
-            (self.config.get("filters") or {}).get(self.table.id) or {}
+            dict(self.settings.filters.get(self.table.id) or {})
         )
         column = self.replication_column
         if column is None:
@@ -133,7 +121,7 @@ class TableStream(BatchStorageErrors, IgniteStream):
         return {
             wire.BODY_FIELDS: self.selected_columns(),
             wire.BODY_FILTERS: self.rows_filters(context),
-            wire.BODY_PAGE_SIZE: int(self.config.get("page_size", DEFAULT_PAGE_SIZE)),
+            wire.BODY_PAGE_SIZE: self.settings.page_size,
             wire.BODY_KEY_BY: self.key_by,
         }
 
@@ -178,21 +166,20 @@ class TableStream(BatchStorageErrors, IgniteStream):
     # -- records ----------------------------------------------------------------------------
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The table's rows. A different record source (e.g. a snapshot export) plugs in here."""
-        return self.read_rows(context)
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
+        return PageTokenPaginator()
 
-    def read_rows(self, context: Context | None) -> Iterator[dict[str, Any]]:
+    @override
+    def table_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """Page through the rows endpoint; an expired page token restarts from page one."""
         self._request_body = self.rows_request_body(context)
-        restarts_left = int(self.config.get("max_retries", DEFAULT_MAX_RETRIES))
+        restarts_left = self.settings.max_page_token_restarts
         while True:
             rows_sent = 0
             try:
                 for row in self.request_records(context):
                     rows_sent += 1
                     yield row
-                self._settle_progress()
             except PageTokenExpiredError as exc:
                 if restarts_left <= 0:
                     msg = f"Table '{self.name}': page token expired again; giving up ({exc})"
@@ -214,7 +201,8 @@ class TableStream(BatchStorageErrors, IgniteStream):
         Same hooks as `RESTStream.request_records` (paginator, request_decorator with its
         retries, validate_response, parse_response); the only change is that the request for
         page n+1 is in flight, on one worker thread, while page n's records are emitted, so
-        the API's time and the tap's time overlap instead of adding up.
+        the API's time and the tap's time overlap instead of adding up. Once a page's records
+        are all written, its bookmark progress is settled (`page_written`).
         """
         paginator = self.get_new_paginator()
         send = self.request_decorator(self._request)
@@ -247,22 +235,16 @@ class TableStream(BatchStorageErrors, IgniteStream):
                     paginator.advance(response)
                     pending = None if paginator.finished else submit()
                     yield from rows
+                    self.page_written()
         finally:
             # An abandoned sync (error, dry-run limit) must not wait for a prefetch.
             pool.shutdown(wait=False, cancel_futures=True)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        # The previous page's rows are all written by now: settle their bookmark progress.
-        self._settle_progress()
         # One extraction time per page: the rows of a page were all read at this moment.
-        self._extracted_at = utc_now()
-        rows = super().parse_response(response)
-        if self._stringified:
-            rows = self._stringify(rows)
-        if self._decimal_strings:
-            rows = stringify_decimals(rows, self._decimal_strings)
-        return rows
+        self.extracted_at = datetime.datetime.now(datetime.UTC)
+        return self.shape_rows(super().parse_response(response))
 
     @override
     def _increment_stream_state(
@@ -283,44 +265,9 @@ class TableStream(BatchStorageErrors, IgniteStream):
             self._page_max = latest_record
             self._page_max_context = context
 
-    def _settle_progress(self) -> None:
+    def page_written(self) -> None:
+        """A page's records are all written: its highest replication value moves the
+        stream's progress (what `_increment_stream_state` would have done per record)."""
         if self._page_max is not None:
             super()._increment_stream_state(self._page_max, context=self._page_max_context)
             self._page_max = None
-
-    @override
-    def generate_child_contexts(
-        self, record: dict[str, Any], context: Context | None
-    ) -> Iterable[Context | None]:
-        # Table streams have no child streams: skip the SDK's per-record child bookkeeping.
-        return ()
-
-    @override
-    def _generate_record_messages(
-        self, record: dict[str, Any]
-    ) -> Generator[RecordMessage, None, None]:
-        """RECORD messages for a row, through the stream maps.
-
-        The SDK's version first walks each record to drop deselected properties and to conform
-        types. Rows from this API already hold exactly the selected columns (`fields`) in the
-        documented JSON types, so both walks would change nothing; they were the largest
-        per-record cost of a sync.
-        """
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=self._extracted_at,
-                )
-
-    def _stringify(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        keys = self._stringified
-        for row in rows:
-            for key in keys:
-                value = row.get(key)
-                if value is not None and not isinstance(value, str):
-                    row[key] = msgspec.json.encode(value).decode()
-            yield row

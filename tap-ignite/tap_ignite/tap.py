@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 import click
@@ -25,11 +26,12 @@ from tap_ignite import (
     settings,
 )
 from tap_ignite.bookmarks import bookmark_errors
-from tap_ignite.client import IgniteStream, TableListing
+from tap_ignite.client import TableListing
 from tap_ignite.columns import parse_tables
 from tap_ignite.snapshot_stream import SnapshotTableStream
 from tap_ignite.stopping import STOP, Interrupted
-from tap_ignite.streams import TableStream
+from tap_ignite.streams import RowsStream
+from tap_ignite.table_stream import IgniteTableStream
 from tap_ignite.writer import IgniteMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -66,13 +68,18 @@ class TapIgnite(Tap):
         except ConfigValidationError as exc:
             raise hints.with_env_hints(exc) from None
         # The state was loaded by now: its bookmarks are checked before any table is read.
-        errors = bookmark_errors(self.state, self.ignite_streams())
+        errors = bookmark_errors(self.state, self.table_streams())
         if errors:
             raise input_files.InputFileError(errors[0])
 
-    def ignite_streams(self) -> list[IgniteStream]:
-        """The tap's streams (all of them are Ignite streams)."""
-        return [s for s in self.streams.values() if isinstance(s, IgniteStream)]
+    @cached_property
+    def settings(self) -> settings.TapSettings:
+        """The settings, typed; built once, from the config the SDK validated."""
+        return settings.TapSettings.from_config(self.config)
+
+    def table_streams(self) -> list[IgniteTableStream]:
+        """The tap's streams (all of them are table streams)."""
+        return [s for s in self.streams.values() if isinstance(s, IgniteTableStream)]
 
     @override
     def _setup_signal_handlers(self) -> None:
@@ -82,22 +89,22 @@ class TapIgnite(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        errors = settings.config_errors(self.config) + batch_storage.config_errors(self.config)
+        errors = settings.config_errors(self.settings) + batch_storage.config_errors(self.config)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
-        token = str(self.config["api_token"])
+        token = self.settings.api_token
         if http_rules.api_token(token) != token:
             self.logger.warning(
                 "api_token has spaces or line breaks around it (a paste?): sent without them"
             )
         tables = parse_tables(TableListing(self).fetch())
-        errors = settings.table_errors(self.config, tables)
+        errors = settings.table_errors(self.settings, tables)
         if errors:
             raise ConfigValidationError(errors[0], errors=errors)
         streams: list[Stream] = [
             SnapshotTableStream(self, table)
-            if mode_settings.sync_mode(self.config, table.id) == mode_settings.EXPORT
-            else TableStream(self, table)
+            if self.settings.table_sync_mode(table.id) == mode_settings.EXPORT
+            else RowsStream(self, table)
             for table in tables
         ]
         # Legacy data tables named in data_table_ids, from the deprecated listing.

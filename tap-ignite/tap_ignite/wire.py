@@ -1,12 +1,15 @@
-"""Ignite Export API wire names: paths, body keys and response fields.
+"""Ignite Export API wire names: paths, body keys, response fields, and what each status means.
 
-Everything the client says to or reads from the API is spelled here, once. Names the vendor
-docs leave open are marked ASSUMED (see ../shared/ignite-api.md); a correction against the
-real API is then a one-line change in this module.
+Everything the client says to or reads from the API is spelled here, once, as is what the
+tap does with each HTTP status (RESPONSE_ACTIONS). Names the vendor docs leave open are
+marked ASSUMED (see docs/ignite-api.md, the repository's reading of the API); a correction
+against the real API is then a one-line change in this module.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Final
 
 DEFAULT_API_URL: Final = "https://datatable.igniteprocurement.com"
@@ -92,3 +95,68 @@ LEGACY_PAGE_SIZE_MAX: Final = 10_000
 # The columns that key a data table's rows and carry their modification time.
 LEGACY_ID_LABEL: Final = "ID"  # ASSUMED
 LEGACY_LAST_MODIFIED_LABEL: Final = "Last Modified"  # ASSUMED
+
+
+# -- What each HTTP status means (in the way dlt's rest_api declares `response_actions`) ---
+
+
+class Request(enum.Enum):
+    """The kinds of request whose answers are classified apart."""
+
+    API = "api"  # any request to api_url (rows, listings, legacy export, export calls)
+    EXPORT = "export"  # POST /tables/{entity}/exports and GET /exports/{id}
+    DOWNLOAD = "download"  # an export file, at its signed URL (often a storage host)
+
+
+class Action(enum.Enum):
+    """What the tap does with an answer."""
+
+    RETRY = "retry"  # the same request again, after exponential backoff with jitter
+    WAIT = "wait"  # the same request again, after the wait Retry-After asks for
+    REFRESH = "refresh"  # the signed URL expired: poll the export for fresh URLs
+    RESTART = "restart"  # the page token expired: page again from the first page
+    NEW_EXPORT = "new export"  # the export or its files are gone: start a new export
+    STOP = "stop"  # end the run with the server's message
+
+
+@dataclass(frozen=True)
+class ResponseRule:
+    """Answers with `status` (and, if given, the body's `error_code`) to requests of kind
+    `request` (any kind if None) lead to `action`."""
+
+    status: int
+    action: Action
+    request: Request | None = None
+    error_code: str | None = None
+
+
+# The first matching rule wins; any other status from 400 on stops the run. Retry and wait
+# both honour a Retry-After when one is sent, and both count against max_retries; the
+# statuses they cover are http_rules.RETRIED_STATUSES (shared with target-ignite).
+RESPONSE_ACTIONS: Final[tuple[ResponseRule, ...]] = (
+    ResponseRule(410, Action.RESTART, error_code=PAGE_TOKEN_EXPIRED),  # documented
+    ResponseRule(404, Action.NEW_EXPORT, request=Request.EXPORT),
+    ResponseRule(403, Action.REFRESH, request=Request.DOWNLOAD),  # documented: URL expired
+    ResponseRule(404, Action.NEW_EXPORT, request=Request.DOWNLOAD),  # documented: files deleted
+    ResponseRule(429, Action.WAIT),
+    ResponseRule(500, Action.RETRY),
+    ResponseRule(502, Action.RETRY),
+    ResponseRule(503, Action.RETRY),
+    ResponseRule(504, Action.RETRY),
+)
+FIRST_ERROR_STATUS: Final = 400
+RETRIED_ACTIONS: Final = frozenset({Action.RETRY, Action.WAIT})
+
+
+def response_action(status: int, request: Request, error_code: str | None = None) -> Action | None:
+    """What to do with an answer of this status to this kind of request; None for success."""
+    if status < FIRST_ERROR_STATUS:
+        return None
+    for rule in RESPONSE_ACTIONS:
+        if (
+            rule.status == status
+            and rule.request in {None, request}
+            and rule.error_code in {None, error_code}
+        ):
+            return rule.action
+    return Action.STOP

@@ -23,6 +23,7 @@ from target_duckdb_typed.sql_types import SqlType
 _decode = msgspec.json.Decoder(float_hook=Decimal).decode
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 SHOWN_CHARACTERS = 200
+PLAIN_DIGITS = 60  # decimals up to this many places from the point are shown without exponent
 
 
 def diagnose(
@@ -176,7 +177,9 @@ _PROBLEMS: dict[str, Callable[[Any, SqlType], str | None]] = {
 
 def _shown(value: Any, *, quote: bool = True) -> str:
     """A value as the user sent it (JSON), cut short if long."""
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+    if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) < PLAIN_DIGITS:
+        text = format(value, "f")  # 0.0000000001 as sent, not Python's 1E-10
+    elif isinstance(value, Decimal | int) and not isinstance(value, bool):
         text = str(value)
     elif isinstance(value, str) and not quote:
         text = value

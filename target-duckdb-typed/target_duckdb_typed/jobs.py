@@ -8,22 +8,17 @@ rows get the same casts and checks as RECORD rows (`loading.py`).
 
 from __future__ import annotations
 
-import gzip
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import duckdb
 import pyarrow as pa
-from singer_sdk.helpers._batch import StorageTarget
 
 from target_duckdb_typed import wire
+from target_duckdb_typed.batch_files import BatchFile
 from target_duckdb_typed.errors import BadInput, LoadStopped
 from target_duckdb_typed.loading import NULL, Source, prepare_versions, row_name, statements
 from target_duckdb_typed.names import TableName, ident, literal
@@ -39,6 +34,7 @@ from target_duckdb_typed.record_lines import (
 from target_duckdb_typed.warehouse import Warehouse, describe
 
 ROWS = "target_duckdb_typed_rows"
+JSONL_CHUNK_BYTES = 8 << 20  # lines of a jsonl BATCH file parsed and inserted at a time
 _ERROR_PREFIX = re.compile(r"^[A-Za-z ]+ Error: ")
 _AT_LINE = re.compile(r"^line (\d+) ")
 
@@ -100,7 +96,7 @@ def _load_lines(
         unchecked_decimals=True,
     )
     with _registered(warehouse, ROWS, rows), _translated(target):
-        prepare_versions(warehouse, target.table, source)
+        prepare_versions(warehouse, target.table, source.version)
         with warehouse.transaction():
             for sql in statements(warehouse, target.stream, target.table, source, keys):
                 warehouse.execute(sql)
@@ -115,63 +111,47 @@ def load_files(
     urls: Sequence[str],
     version: int | None,
 ) -> None:
-    """The files of one BATCH message, as one transaction."""
+    """The files of a run of BATCH messages, as one transaction. One file at a time: a
+    parquet file elsewhere (s3://...) is copied to a temporary folder and deleted once
+    loaded, a jsonl file is read a chunk of lines at a time."""
     if encoding_format not in {wire.BATCH_PARQUET, wire.BATCH_JSONL}:
         msg = f"stream '{target.stream}': BATCH files in '{encoding_format}' are not supported"
         raise LoadStopped(msg)
     version_sql = NULL if version is None else str(int(version))
-    registered: list[str] = []
-    with _local_files(urls) as paths, _translated(target):
-        try:
-            if encoding_format == wire.BATCH_PARQUET:
-                sources = [_parquet_source(warehouse, target, path, version_sql) for path in paths]
-            else:
-                sources = []
-                for number, path in enumerate(paths):
-                    sources.append(
-                        _jsonl_source(
-                            warehouse,
-                            target,
-                            path,
-                            compression=compression,
-                            version_sql=version_sql,
-                            number=number,
-                        )
-                    )
-                    registered.append(sources[-1].relation)
-            for source in sources[:1]:
-                prepare_versions(warehouse, target.table, source)
-            with warehouse.transaction():
-                for source in sources:
-                    keys = target.plan.keys
-                    for sql in statements(warehouse, target.stream, target.table, source, keys):
-                        warehouse.execute(sql)
-        finally:
-            for name in registered:
-                warehouse.con.unregister(name)
+    with _translated(target):
+        prepare_versions(warehouse, target.table, version_sql)
+        with warehouse.transaction():
+            for url in urls:
+                file = BatchFile(url, encoding_format, target.stream)
+                if encoding_format == wire.BATCH_PARQUET:
+                    with file.local_path(warehouse.logger) as path:
+                        source = _parquet_source(warehouse, target, path, version_sql)
+                        _run(warehouse, target, source)
+                else:
+                    _load_jsonl(warehouse, target, file, compression, version_sql)
 
 
-def _jsonl_source(
+def _run(warehouse: Warehouse, target: StreamTable, source: Source) -> None:
+    for sql in statements(warehouse, target.stream, target.table, source, target.plan.keys):
+        warehouse.execute(sql)
+
+
+def _load_jsonl(
     warehouse: Warehouse,
     target: StreamTable,
-    path: Path,
-    *,
+    file: BatchFile,
     compression: str | None,
     version_sql: str,
-    number: int,
-) -> Source:
-    """A jsonl BATCH file read like RECORD lines, registered under a name of its own."""
+) -> None:
+    """A jsonl BATCH file read like RECORD lines, a chunk of lines at a time."""
     plan = ReadPlan(target.stream, target.plan.columns, target.plan.keys, wrapped=False)
-    rows = read_lines(_file_lines(path, compression), plan, origin=f"file {path.name}")
-    name = f"{ROWS}_{number}"
-    warehouse.con.register(name, rows)
     columns = {column.name: source_name(i) for i, column in enumerate(plan.columns)}
-    return Source(
-        relation=name,
+    source = Source(
+        relation=ROWS,
         columns=columns,
         order=LINE,
         where=row_name(
-            f"file {path.name} line ",
+            f"file {file.name} line ",
             f"src.{LINE}",
             target.stream,
             [(key, columns[key]) for key in plan.keys],
@@ -179,6 +159,10 @@ def _jsonl_source(
         version=version_sql,
         unchecked_decimals=True,
     )
+    for buffer in file.line_chunks(compression, JSONL_CHUNK_BYTES):
+        rows = read_lines(buffer, plan, origin=f"file {file.name}")
+        with _registered(warehouse, ROWS, rows):
+            _run(warehouse, target, source)
 
 
 def _parquet_source(
@@ -233,16 +217,6 @@ def retire_versions(warehouse: Warehouse, target: StreamTable, version: int, *, 
     )
 
 
-def _file_lines(path: Path, compression: str | None) -> LineBuffer:
-    opener = gzip.open if compression == wire.BATCH_GZIP else open
-    buffer = LineBuffer()
-    with opener(path, "rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                buffer.add(line, number)
-    return buffer
-
-
 @contextmanager
 def _registered(warehouse: Warehouse, name: str, rows: pa.Table) -> Iterator[None]:
     warehouse.con.register(name, rows)
@@ -268,25 +242,3 @@ def _translated(target: StreamTable) -> Iterator[None]:
         if "failed to allocate" in text or "Out of Memory" in text:
             msg += " (raise the memory_limit setting)"
         raise LoadStopped(msg) from None
-
-
-@contextmanager
-def _local_files(urls: Sequence[str]) -> Iterator[list[Path]]:
-    """Each BATCH file as a local path; files elsewhere (s3://...) are copied to a temp
-    folder first, through the SDK's storage (fsspec)."""
-    with tempfile.TemporaryDirectory(prefix="target-duckdb-typed-") as folder:
-        paths = []
-        for number, url in enumerate(urls):
-            parsed = urlparse(url)
-            if parsed.scheme in {"", "file"}:
-                paths.append(Path(url2pathname(parsed.path)))
-                continue
-            head, tail = StorageTarget.split_url(url)
-            local = Path(folder) / f"{number}-{Path(tail).name}"
-            with (
-                StorageTarget.from_url(head).open(tail, mode="rb") as remote,
-                local.open("wb") as copy,
-            ):
-                shutil.copyfileobj(remote, copy, length=1 << 20)
-            paths.append(local)
-        yield paths

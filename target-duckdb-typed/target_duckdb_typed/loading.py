@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from target_duckdb_typed import sql_types as st
 from target_duckdb_typed import wire
@@ -152,7 +153,8 @@ def statements(
         if name.lower() in columns:
             selected.append((columns[name.lower()], expression))
     relation = source.relation
-    if keys and _has_duplicate_keys(warehouse, source, keys):
+    facts = _key_facts(warehouse, source, keys) if keys else _KeyFacts(duplicates=False)
+    if facts.duplicates:
         partition = ", ".join(ident(source.columns[key]) for key in keys)
         relation = (
             f"(SELECT * FROM {source.relation} QUALIFY row_number() OVER "
@@ -167,7 +169,7 @@ def statements(
         return [insert]
     key_columns = [columns[key.lower()].name for key in keys]
     pairs = [(column, source.columns[key]) for key, column in zip(keys, key_columns, strict=True)]
-    if _keys_are_new(warehouse, table, relation, pairs):
+    if _keys_are_new(warehouse, table, relation, pairs, facts):
         # Only new keys (a first load, new rows): an INSERT does what the MERGE would, for
         # about two thirds of its work.
         return [insert]
@@ -189,14 +191,19 @@ def statements(
     ]
 
 
-def prepare_versions(warehouse: Warehouse, table: TableName, source: Source) -> None:
-    """Before the batch's transaction: the version columns, if its rows bring versions."""
-    if source.version != NULL and not warehouse.has_version_columns(table):
+def prepare_versions(warehouse: Warehouse, table: TableName, version: str) -> None:
+    """Before the batch's transaction: the version columns, if its rows bring versions
+    (`version` is the SQL of their `_sdc_table_version`)."""
+    if version != NULL and not warehouse.has_version_columns(table):
         warehouse.add_version_columns(table)
 
 
 def _keys_are_new(
-    warehouse: Warehouse, table: TableName, relation: str, pairs: Sequence[tuple[str, str]]
+    warehouse: Warehouse,
+    table: TableName,
+    relation: str,
+    pairs: Sequence[tuple[str, str]],
+    facts: _KeyFacts,
 ) -> bool:
     """Whether none of the relation's keys is in the table. A single key above the largest
     the table has is new without asking the table (taps that read in key order: a probe of
@@ -204,10 +211,8 @@ def _keys_are_new(
     as batches are written (`Warehouse.key_ceilings`)."""
     if len(pairs) != 1:
         return not _any_key_in_table(warehouse, table, relation, pairs)
-    ((column, other),) = pairs
-    low, high = warehouse.con.execute(
-        f"SELECT min({ident(other)}), max({ident(other)}) FROM {relation}"
-    ).fetchall()[0]
+    ((column, _),) = pairs
+    low, high = facts.low, facts.high
     if table not in warehouse.key_ceilings:
         warehouse.key_ceilings[table] = warehouse.scalar(
             f"SELECT max({ident(column)}) FROM {table.sql}"
@@ -234,9 +239,23 @@ def _any_key_in_table(
     return bool(warehouse.scalar(query))
 
 
-def _has_duplicate_keys(warehouse: Warehouse, source: Source, keys: Sequence[str]) -> bool:
-    """Whether a key comes twice in the batch (cheap to ask; deduplicating is not)."""
+@dataclass(frozen=True)
+class _KeyFacts:
+    """What one scan of a batch's keys tells: whether a key comes twice, and for a single
+    key its smallest and largest value."""
+
+    duplicates: bool
+    low: Any = None
+    high: Any = None
+
+
+def _key_facts(warehouse: Warehouse, source: Source, keys: Sequence[str]) -> _KeyFacts:
+    """The batch's key facts, in one query (cheap to ask; deduplicating is not)."""
     key_sql = ", ".join(ident(source.columns[key]) for key in keys)
     distinct = f"({key_sql})" if len(keys) > 1 else key_sql
-    query = f"SELECT count(*) - count(DISTINCT {distinct}) FROM {source.relation}"
-    return bool(warehouse.scalar(query))
+    bounds = f", min({key_sql}), max({key_sql})" if len(keys) == 1 else ""
+    query = f"SELECT count(*) - count(DISTINCT {distinct}){bounds} FROM {source.relation}"
+    row = warehouse.con.execute(query).fetchall()[0]
+    if len(keys) == 1:
+        return _KeyFacts(bool(row[0]), row[1], row[2])
+    return _KeyFacts(bool(row[0]))

@@ -32,9 +32,11 @@ _NON_FINITE = re.compile(rb"(?<![\"\w])-?(NaN|Infinity)(?![\"\w])")
 CHUNK_BYTES = 1 << 20
 
 
-def _regions(source: t.IO[str] | t.IO[bytes]) -> Iterator[bytes]:
-    """The input as bytes, in pieces of whole lines (the last may lack its newline). A text
-    stream is read through its byte buffer."""
+def _regions(source: t.IO[str] | t.IO[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """The input as bytes, in pieces of whole lines: (piece, start, end), the lines being
+    `piece[start:end]` (the last may lack its newline). A text stream is read through its
+    byte buffer. Each piece is what one read returned, not a copy of it: a line that
+    straddles two reads comes as a piece of its own."""
     binary = getattr(source, "buffer", None)
     reader = binary if isinstance(source, io.TextIOWrapper) and binary is not None else source
     # read1: what the pipe holds now (up to a megabyte), so that a slow tap's lines are
@@ -47,15 +49,21 @@ def _regions(source: t.IO[str] | t.IO[bytes]) -> Iterator[bytes]:
             break
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogateescape")
-        chunk = rest + chunk if rest else chunk
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:
-            rest = chunk
-            continue
-        rest = chunk[cut:]
-        yield chunk[:cut] if rest else chunk
+        start = 0
+        if rest:
+            first = chunk.find(b"\n") + 1
+            if first == 0:  # still no line end: keep gathering
+                rest += chunk
+                continue
+            joined = rest + chunk[:first]
+            yield joined, 0, len(joined)
+            start = first
+        cut = chunk.rfind(b"\n", start) + 1
+        if cut > start:
+            yield chunk, start, cut
+        rest = chunk[max(cut, start) :]
     if rest:
-        yield rest
+        yield rest, 0, len(rest)
 
 
 class LineReader(MsgSpecReader):
@@ -65,9 +73,10 @@ class LineReader(MsgSpecReader):
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
-        # (input piece, where a RECORD line starts, its prefix's length, its line number) ->
-        # (where the RECORD lines taken from there end, how many): (start, 0) if none.
-        self.take_records: t.Callable[[bytes, int, int, int], tuple[int, int]] | None = None
+        # (input piece, where a RECORD line starts, where the piece's lines end, its prefix's
+        # length, its line number) -> (where the RECORD lines taken from there end, how
+        # many): (start, 0) if none.
+        self.take_records: t.Callable[[bytes, int, int, int, int], tuple[int, int]] | None = None
         # Called with the line number and the error before any error goes on up.
         self.on_stop: t.Callable[[int, Exception], None] | None = None
 
@@ -100,8 +109,8 @@ class LineReader(MsgSpecReader):
         take = self.take_records
         prefixes = wire.RECORD_LINE_PREFIXES
         number = 0
-        for region in _regions(file_input or self.default_input):
-            pos, size = 0, len(region)
+        for region, first, size in _regions(file_input or self.default_input):
+            pos = first
             while pos < size:
                 message: dict | None = None
                 line = b""
@@ -109,13 +118,13 @@ class LineReader(MsgSpecReader):
                     if take is not None and region.startswith(prefixes, pos):
                         prefix = prefixes[0] if region.startswith(prefixes[0], pos) else prefixes[1]
                         self.line_number = number + 1
-                        end, taken = take(region, pos, len(prefix), number + 1)
+                        end, taken = take(region, pos, size, len(prefix), number + 1)
                         if taken:
                             number += taken
                             stats[wire.RECORD] += taken
                             pos = end
                             continue
-                    end = region.find(b"\n", pos) + 1 or size
+                    end = region.find(b"\n", pos, size) + 1 or size
                     line, pos = region[pos:end], end
                     number += 1
                     self.line_number = number

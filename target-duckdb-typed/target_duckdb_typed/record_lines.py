@@ -57,7 +57,7 @@ class LineBuffer:
 
     def add_run(self, lines: bytes, start: int, end: int, first: int, count: int) -> None:
         """Add `count` lines, `lines[start:end]`, numbered from `first`."""
-        self.data += lines[start:end]
+        self.data += memoryview(lines)[start:end]  # one copy, not a slice and then a copy
         if not self.data.endswith(b"\n"):
             self.data += b"\n"
         self.numbers.extend(range(first, first + count))

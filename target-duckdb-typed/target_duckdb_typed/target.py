@@ -171,16 +171,20 @@ class TargetDuckDBTyped(Target):
 
     # -- RECORD -----------------------------------------------------------------------------
 
-    def _take_records(self, region: bytes, pos: int, prefix: int, number: int) -> tuple[int, int]:
-        """The run of RECORD lines of one stream from `pos` into its batch as they are (if
-        its stream is loaded as it is), up to the batch's size: (where they end, how many)."""
+    def _take_records(
+        self, region: bytes, pos: int, limit: int, prefix: int, number: int
+    ) -> tuple[int, int]:
+        """The run of RECORD lines of one stream from `pos` (up to `limit`) into its batch as
+        they are (if its stream is loaded as it is), up to the batch's size: (where they
+        end, how many)."""
         start = pos + prefix
-        name = region[start : region.find(b'"', start)]
-        sink = self._line_sinks.get(name)
+        quote = region.find(b'"', start, limit)
+        sink = self._line_sinks.get(region[start:quote]) if quote >= 0 else None
         if sink is None:
             return pos, 0
-        found = sink.run_end(region[pos:start] + name).search(region, pos)
-        end = found.end() if found else len(region)
+        name = region[start:quote]
+        found = sink.run_end(region[pos:start] + name).search(region, pos, limit)
+        end = found.end() if found else limit
         count = region.count(b"\n", pos, end) + (not region.endswith(b"\n", pos, end))
         room = sink.batch_rows - len(sink.buffer)
         if count > room:  # the batch is full before the run ends: the rest starts the next

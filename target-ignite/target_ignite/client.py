@@ -3,7 +3,8 @@
 It knows the wire (paths, bodies, status codes) and nothing of Singer, batching or flattening.
 Every message it produces goes through `redact`, so the API token cannot leak into a log line
 or an error, in any form, whatever the server or `requests` put into theirs. Which answers are
-retried, `Retry-After` and the whole-request timeout follow http_rules.py, as in tap-ignite.
+retried is wire.RESPONSE_ACTIONS; `Retry-After` and the whole-request timeout follow
+http_rules.py, as in tap-ignite.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
@@ -20,13 +22,11 @@ import requests
 
 from target_ignite import http_rules, wire
 from target_ignite.errors import ImportFailed
-from target_ignite.http_rules import RETRIED_STATUSES, DeadlineSession, Redactor
+from target_ignite.http_rules import DeadlineSession, Redactor
 from target_ignite.stopping import STOP
 
 T = TypeVar("T")
 
-RATE_LIMITED = 429
-UNAUTHORIZED = 401
 MAX_BACKOFF_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 MAX_ERROR_TEXT = 300
@@ -41,17 +41,70 @@ class Repository:
     fields: tuple[str, ...]
 
 
+def json_body(
+    repository_id: str, import_name: str, delete_query_id: str | None, rows: bytes | bytearray
+) -> bytes:
+    """The exact `POST /import/` body; `rows` is the comma-joined content of `data`."""
+    envelope: dict[str, str] = {
+        wire.BODY_REPOSITORY_ID: repository_id,
+        wire.BODY_IMPORT_NAME: import_name,
+    }
+    if delete_query_id:
+        envelope[wire.BODY_DELETE_QUERY_ID] = delete_query_id
+    head = msgspec.json.encode(envelope)[:-1]  # drop "}" to append the data array
+    return b"".join((head, b',"', wire.BODY_DATA.encode(), b'":[', rows, b"]}"))
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One import, built to the byte, as `ImportClient.send` sends it.
+
+    `json`: `body` is the whole JSON body of `POST /import/` (see `json_body`). `ndjson` and
+    `csv`: `body` is the gzip-compressed file that `POST /import/file/` uploads as `file_name`,
+    with `file_config`; the multipart envelope around it is the client's.
+    """
+
+    repository_id: str
+    import_name: str
+    import_format: str
+    rows: int
+    delete_query_id: str | None
+    body: bytes
+    file_name: str | None = None
+    file_config: Mapping[str, str] | None = None
+
+    @property
+    def is_file(self) -> bool:
+        """Whether this import is a file upload (`POST /import/file/`)."""
+        return self.file_name is not None
+
+
 @dataclass(frozen=True)
 class ImportResult:
-    """What the Import API answered for one accepted import."""
+    """What the Import API answered for one accepted import, and what it took to get it."""
 
     import_id: str
     import_name: str
-    rows: int
+    rows: int  # as the API reports them; -1 when it does not say
     request_bytes: int
     # Earlier attempts whose connection broke after the request was sent: each may have been
     # applied too (the Import API has no idempotency key), so the rows may be there twice.
     uncertain_attempts: int = 0
+    attempts: int = 1
+    seconds: float = 0.0
+
+    @property
+    def possible_duplicate(self) -> bool:
+        """Whether an attempt's answer was lost after sending, so it may be applied twice."""
+        return self.uncertain_attempts > 0
+
+
+@dataclass
+class _Attempts:
+    """What `_with_retries` tells its caller: attempts made, and those whose answer was lost."""
+
+    made: int = 0
+    lost: list[str] = field(default_factory=list)
 
 
 class ApiError(ImportFailed):
@@ -65,16 +118,16 @@ class ApiError(ImportFailed):
 
 
 class _Retryable(Exception):  # noqa: N818 - internal signal, never leaves this module
-    """A transient failure to retry: 429, 5xx, a dropped connection, a timeout.
+    """A failure worth another try, with its action in wire.RESPONSE_ACTIONS.
 
     `retry_after` is the wait the answer's `Retry-After` asked for, if any.
     """
 
     def __init__(
-        self, reason: str, *, ambiguous: bool = False, retry_after: float | None = None
+        self, reason: str, action: wire.Action, *, retry_after: float | None = None
     ) -> None:
         super().__init__(reason)
-        self.ambiguous = ambiguous
+        self.ambiguous = action is wire.Action.RETRY_LOST_ANSWER
         self.retry_after = retry_after
 
 
@@ -88,10 +141,13 @@ class ImportClient:
         *,
         timeout: float,
         max_retries: int,
-        max_retry_after: float = http_rules.DEFAULT_MAX_RETRY_AFTER,
+        max_retry_after: float,
         logger: logging.Logger,
+        dry_run: bool = False,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        # A dry run builds every import but sends none: only GET requests leave (plan.py).
+        self.dry_run = dry_run
         self._token = http_rules.api_token(token)
         # The token as configured too: its stray whitespace may show up in another form.
         self._redactor = Redactor([token])
@@ -134,57 +190,64 @@ class ImportClient:
 
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         """One attempt; raises `_Retryable` for what is worth another try."""
+        if self.dry_run and method != "GET":
+            msg = f"{what}: a dry run sends no {method} request"
+            raise AssertionError(msg)
         url = f"{self.api_url}{path}"
         try:
             response = self._session.request(method, url, **kwargs)
         except requests.exceptions.ConnectTimeout as exc:
-            raise _Retryable(f"{what}: connect timeout ({type(exc).__name__})") from None
+            reason = f"{what}: connect timeout ({type(exc).__name__})"
+            raise _Retryable(reason, wire.action_for(wire.CONNECT_FAILED)) from None
         except requests.exceptions.Timeout:
-            raise _Retryable(
-                f"{what}: no answer within {self.timeout:g}s", ambiguous=True
-            ) from None
+            reason = f"{what}: no answer within {self.timeout:g}s"
+            raise _Retryable(reason, wire.action_for(wire.NO_ANSWER_IN_TIME)) from None
         except requests.exceptions.ConnectionError as exc:
             # The request may or may not have reached the server before the connection broke.
-            reason = self.redact(str(exc.args[0] if exc.args else exc))
-            raise _Retryable(f"{what}: connection failed ({reason})", ambiguous=True) from None
-        status = response.status_code
-        if status in RETRIED_STATUSES:
             reason = (
-                f"{what}: rate limited (HTTP 429)"
-                if status == RATE_LIMITED
-                else str(self._error_from(response, what))
+                f"{what}: connection failed ({self.redact(str(exc.args[0] if exc.args else exc))})"
             )
-            try:
-                wait = http_rules.retry_after_seconds(
-                    response.headers.get(wire.RETRY_AFTER_HEADER), self.max_retry_after
-                )
-            except http_rules.RetryAfterRefused as exc:
-                raise ImportFailed(self.redact(f"{reason}: {exc}")) from None
-            raise _Retryable(reason, retry_after=wait)
-        if status >= 400:
+            raise _Retryable(reason, wire.action_for(wire.CONNECTION_BROKEN)) from None
+        action = wire.action_for(response.status_code)
+        if action is wire.Action.ACCEPT:
+            return response
+        if action not in {wire.Action.RETRY, wire.Action.WAIT}:
             raise self._error_from(response, what)
-        return response
+        reason = (
+            f"{what}: rate limited (HTTP {response.status_code})"
+            if action is wire.Action.WAIT
+            else str(self._error_from(response, what))
+        )
+        try:
+            wait = http_rules.retry_after_seconds(
+                response.headers.get(wire.RETRY_AFTER_HEADER), self.max_retry_after
+            )
+        except http_rules.RetryAfterRefused as exc:
+            raise ImportFailed(self.redact(f"{reason}: {exc}")) from None
+        raise _Retryable(reason, action, retry_after=wait)
 
     def _with_retries(
-        self, what: str, attempt: Callable[[], T], uncertain: list[str] | None = None
+        self, what: str, attempt: Callable[[], T], attempts: _Attempts | None = None
     ) -> T:
         """Run `attempt`, retrying transient failures after the wait `Retry-After` asks for,
         or else after an exponential backoff with jitter; nothing after SIGTERM (stopping.py).
 
-        Attempts that may have been applied (the connection broke after sending) are
-        appended to `uncertain`, so the caller can report a possible duplicate.
+        `attempts` counts the attempts made, and keeps those that may have been applied (the
+        connection broke after sending), so the caller can report a possible duplicate.
         """
-        ambiguous = 0
+        attempts = attempts or _Attempts()
+        ambiguous = attempts.lost  # every lost answer, the last one's too (for a receipt)
         for tries in range(1, self.max_tries + 1):
             if STOP.requested:
                 msg = f"{what}: not sent, the target is stopping"
                 raise ImportFailed(msg)
+            attempts.made = tries
             try:
                 return attempt()
             except _Retryable as exc:
                 failure = exc
             if failure.ambiguous:
-                ambiguous += 1
+                ambiguous.append(self.redact(str(failure)))
             if tries == self.max_tries:
                 break
             if failure.retry_after is not None:
@@ -194,8 +257,6 @@ class ImportClient:
                 wait = random.uniform(ceiling / 2, ceiling)  # jitter: retries do not march
             suffix = ""
             if failure.ambiguous:
-                if uncertain is not None:
-                    uncertain.append(self.redact(str(failure)))
                 suffix = (
                     " (the request may have been applied before the connection broke; "
                     "a duplicate would show as two imports of the same name)"
@@ -240,90 +301,71 @@ class ImportClient:
             msg = f"{what}: unexpected response ({type(exc).__name__}: {exc})"
             raise ImportFailed(self.redact(msg)) from None
 
-    @staticmethod
-    def json_body(
-        repository_id: str, import_name: str, delete_query_id: str | None, rows: bytes | bytearray
-    ) -> bytes:
-        """The exact `POST /import/` body; `rows` is the comma-joined content of `data`."""
-        envelope: dict[str, str] = {
-            wire.BODY_REPOSITORY_ID: repository_id,
-            wire.BODY_IMPORT_NAME: import_name,
-        }
-        if delete_query_id:
-            envelope[wire.BODY_DELETE_QUERY_ID] = delete_query_id
-        head = msgspec.json.encode(envelope)[:-1]  # drop "}" to append the data array
-        return b"".join((head, b',"', wire.BODY_DATA.encode(), b'":[', rows, b"]}"))
+    def send(self, request: ImportRequest) -> ImportResult:
+        """Make one import: `POST /import/` or `POST /import/file/`, retried as the rules say.
 
-    def import_json(
-        self,
-        repository_id: str,
-        import_name: str,
-        delete_query_id: str | None,
-        rows: bytes | bytearray,
-    ) -> ImportResult:
-        """`POST /import/` with rows already encoded as JSON objects joined by commas."""
-        body = self.json_body(repository_id, import_name, delete_query_id, rows)
-        what = f"import '{import_name}'"
-        uncertain: list[str] = []
-        response = self._with_retries(
-            what,
-            lambda: self._request(
-                "POST",
-                wire.IMPORT_PATH,
+        The one place an import leaves the target: what comes before it only builds the
+        request, what comes after it only records the result.
+        """
+        what = f"import '{request.import_name}'"
+        if request.is_file:
+            path, body, headers = wire.IMPORT_FILE_PATH, *self._multipart(request)
+        else:
+            path, body = wire.IMPORT_PATH, request.body
+            headers = {"Content-Type": "application/json"}
+        if self.dry_run:  # built to the byte, not sent (plan.py)
+            return ImportResult("", request.import_name, -1, len(body), attempts=0)
+        attempts = _Attempts()
+        started = time.monotonic()
+        try:
+            response = self._with_retries(
                 what,
-                data=body,
-                headers={"Content-Type": "application/json"},
-            ),
-            uncertain,
-        )
-        return self._result(response, import_name, len(body), len(uncertain))
+                lambda: self._request("POST", path, what, data=body, headers=headers),
+                attempts,
+            )
+            return self._result(
+                response, request.import_name, len(body), attempts, time.monotonic() - started
+            )
+        except ImportFailed as exc:  # what it took, for the failed import's receipt
+            exc.sent = ImportResult(
+                "",
+                request.import_name,
+                -1,
+                len(body),
+                uncertain_attempts=len(attempts.lost),
+                attempts=attempts.made,
+                seconds=time.monotonic() - started,
+            )
+            raise
 
-    def import_file(
-        self,
-        repository_id: str,
-        import_name: str,
-        delete_query_id: str | None,
-        *,
-        file_name: str,
-        content: bytes,
-        compressed: bool,
-        file_config: Mapping[str, str] | None = None,
-    ) -> ImportResult:
-        """`POST /import/file/`: one multipart upload of a (gzip-compressed) file."""
+    def _multipart(self, request: ImportRequest) -> tuple[bytes, dict[str, str]]:
+        """The form of a file import, built once so that every retry sends the same bytes
+        and the size is known."""
         fields: dict[str, str] = {
-            wire.FORM_REPOSITORY_ID: repository_id,
-            wire.FORM_IMPORT_NAME: import_name,
-            wire.FORM_COMPRESSED: "true" if compressed else "false",
+            wire.FORM_REPOSITORY_ID: request.repository_id,
+            wire.FORM_IMPORT_NAME: request.import_name,
+            wire.FORM_COMPRESSED: "true",
         }
-        if delete_query_id:
-            fields[wire.FORM_DELETE_QUERY_ID] = delete_query_id
-        if file_config is not None:
-            fields[wire.FORM_FILE_CONFIG] = msgspec.json.encode(dict(file_config)).decode()
-        content_type = "application/gzip" if compressed else "application/octet-stream"
-        what = f"import '{import_name}'"
-        # Built once, so that every retry sends the same bytes and the size is known.
+        if request.delete_query_id:
+            fields[wire.FORM_DELETE_QUERY_ID] = request.delete_query_id
+        if request.file_config is not None:
+            fields[wire.FORM_FILE_CONFIG] = msgspec.json.encode(dict(request.file_config)).decode()
         prepared = requests.Request(
             "POST",
             f"{self.api_url}{wire.IMPORT_FILE_PATH}",
             data=fields,
-            files={wire.FORM_FILE: (file_name, content, content_type)},
+            files={wire.FORM_FILE: (request.file_name, request.body, "application/gzip")},
         ).prepare()
         body = prepared.body if isinstance(prepared.body, bytes) else b""
-        headers = {"Content-Type": str(prepared.headers["Content-Type"])}
-        uncertain: list[str] = []
-        response = self._with_retries(
-            what,
-            lambda: self._request("POST", wire.IMPORT_FILE_PATH, what, data=body, headers=headers),
-            uncertain,
-        )
-        return self._result(response, import_name, len(body), len(uncertain))
+        return body, {"Content-Type": str(prepared.headers["Content-Type"])}
 
     def _result(
         self,
         response: requests.Response,
         import_name: str,
         request_bytes: int,
-        uncertain_attempts: int = 0,
+        attempts: _Attempts,
+        seconds: float,
     ) -> ImportResult:
         try:
             body = response.json()
@@ -332,7 +374,9 @@ class ImportClient:
                 import_name=str(body.get(wire.RESPONSE_IMPORT_NAME) or import_name),
                 rows=int(body.get(wire.RESPONSE_ROWS, -1)),
                 request_bytes=request_bytes,
-                uncertain_attempts=uncertain_attempts,
+                uncertain_attempts=len(attempts.lost),
+                attempts=attempts.made,
+                seconds=seconds,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             msg = (

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import typing as t
+
+if t.TYPE_CHECKING:
+    from target_ignite.client import ImportResult
+
 
 class LoadStopped(Exception):  # noqa: N818 - it names what happened to the load
     """The load cannot go on; the message is the one line the user sees."""
@@ -9,6 +14,9 @@ class LoadStopped(Exception):  # noqa: N818 - it names what happened to the load
 
 class ImportFailed(LoadStopped):
     """The Import API refused an import, or it could not be sent after every retry."""
+
+    # What the import sent, when and how often (for its receipt), if an import failed.
+    sent: ImportResult | None = None
 
 
 class BadRecord(LoadStopped):

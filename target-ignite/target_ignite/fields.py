@@ -33,7 +33,12 @@ class FieldCheck:
         self.logger = logger
         self.known = frozenset(repository.fields)
         self._reported: set[str] = set()
+        # For a dry run's plan (plan.py): unknown fields in the order they were met, and the
+        # fields records brought beyond the schema that are sent.
+        self.unknown: list[str] = []
+        self.extras_sent: dict[str, None] = {}
         schema_fields = list(schema_fields)
+        self.schema_fields = tuple(schema_fields)
         # With no fields listed, the repository cannot tell what is unknown.
         self.active = bool(self.known)
         unknown = [f for f in schema_fields if f not in self.known] if self.active else []
@@ -46,6 +51,7 @@ class FieldCheck:
         if not fresh:
             return
         self._reported.update(fresh)
+        self.unknown.extend(fresh)
         names = ", ".join(f"'{f}'" for f in fresh)
         where = (
             f"stream '{self.stream}': {whose} field(s) {names} that repository "
@@ -61,6 +67,11 @@ class FieldCheck:
 
     def sent(self, extras: list[str]) -> list[str]:
         """Which of a record's fields beyond its schema are sent (reporting unknown ones)."""
+        sent = self._sent(extras)
+        self.extras_sent.update(dict.fromkeys(sent))
+        return sent
+
+    def _sent(self, extras: list[str]) -> list[str]:
         if not self.active:
             return extras
         unknown = [name for name in extras if name not in self.known]

@@ -11,27 +11,35 @@ version would lose without a word:
   arrives; `named_collisions` words its error. For keys only records have, `flatten_record`
   finds it.
 The SDK has no hook for record flattening: `install` puts `flatten_record` in place of a
-stream map's own `flatten_record` method (the one its `transform` calls).
+stream map's own `flatten_record` method (the one its `transform` calls), and `LosslessMapper`,
+the target's mapper, does that to every stream map it makes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import sys
 import typing as t
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 
 # singer-sdk is pinned <0.55: `_should_jsondump_value` is the SDK's own rule for which
 # values become JSON text; using it keeps the rows the same as the SDK's flattening gives.
 from singer_sdk.helpers._flattening import _should_jsondump_value
+from singer_sdk.mapper import PluginMapper
 
 from target_ignite.errors import BadRecord
 from target_ignite.rows import json_text
 
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._flattening import FlatteningOptions
-    from singer_sdk.mapper import PluginMapper, StreamMap
+    from singer_sdk.mapper import StreamMap
 
 # What the SDK says when a schema flattens two properties into one column.
 _SDK_DUPLICATE = "Duplicate column name produced in schema: "
@@ -148,3 +156,27 @@ def named_collisions(schema: dict[str, t.Any], options: FlatteningOptions | None
             "rename one of them with stream_maps"
         )
         raise ColumnCollision(msg) from None
+
+
+class LosslessMapper(PluginMapper):
+    """The SDK's stream maps, flattening as this module says: column names never shortened,
+    two keys that become one column an error (for a SCHEMA's properties, and for records').
+
+    It also remembers the newest stream map of each output stream, where a sink of that
+    stream finds the map its BATCH files' records go through.
+    """
+
+    def __init__(self, plugin_config: dict[str, t.Any], logger: logging.Logger) -> None:
+        super().__init__(plugin_config=plugin_config, logger=logger)
+        never_shorten(self)
+        self.newest: dict[str, StreamMap] = {}
+
+    @override
+    def register_raw_stream_schema(
+        self, stream_name: str, schema: dict, key_properties: Sequence[str] | None
+    ) -> None:
+        with named_collisions(schema if isinstance(schema, dict) else {}, self.flattening_options):
+            super().register_raw_stream_schema(stream_name, schema, key_properties)
+        for stream_map in self.stream_maps.get(stream_name, []):
+            install(stream_map)
+            self.newest[stream_map.stream_alias] = stream_map

@@ -3,22 +3,27 @@
 A delete query deletes the repository's rows that match it, then the import adds its own.
 Sent with every batch it would delete the load's own earlier batches, so it goes with the
 FIRST import of its repository in a load and never again; imports into one repository hold
-that repository's lock, so no other stream's batch can land before the delete.
+that repository's turn (`RepositoryLoad.turn`), so no other stream's batch can land before
+the delete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import typing as t
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from target_ignite.client import ImportResult, Repository
-from target_ignite.errors import LoadStopped
+from target_ignite.client import ImportRequest, ImportResult, Repository
+from target_ignite.errors import ImportFailed, LoadStopped
 from target_ignite.import_names import ImportNames
+from target_ignite.receipts import ImportLog, NoImportLog, SentImport, utc_now
+
+if t.TYPE_CHECKING:
+    from target_ignite.fields import FieldCheck
 
 
 class RepositoryNotFound(LoadStopped):
@@ -82,6 +87,15 @@ class RepositoryLoad:
     request_bytes: int = 0
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each of its sinks' columns against the repository's fields (for a dry run's plan).
+    field_checks: list[FieldCheck] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[str | None]:
+        """Hold the repository for one import: yields the delete query that import carries
+        (the load's first import into the repository carries it, no later one does)."""
+        with self.lock:
+            yield self.delete_query_id if self.delete_query_sent_with is None else None
 
 
 @dataclass(frozen=True)
@@ -104,8 +118,12 @@ class Load:
         logger: logging.Logger,
         started_at: datetime.datetime,
         import_name_template: str,
+        *,
+        import_log: ImportLog | None = None,
     ) -> None:
         self.directory = directory
+        # Hears of every import: receipts (receipts.py), or a dry run's plan (plan.py).
+        self.import_log: ImportLog = import_log or NoImportLog()
         self.settings = settings
         self.logger = logger
         self.started_at = started_at
@@ -181,37 +199,40 @@ class Load:
             self._batch_numbers[stream] = number
             return number
 
-    def send(
-        self,
-        load: RepositoryLoad,
-        stream: str,
-        import_name: str,
-        rows: int,
-        send: Callable[[str | None], ImportResult],
-    ) -> ImportResult:
-        """Make one import; the first of its repository carries the delete query."""
-        with load.lock:
-            delete_query = load.delete_query_id if load.delete_query_sent_with is None else None
-            started = time.monotonic()
-            result = send(delete_query)
-            elapsed = time.monotonic() - started
-            load.imports.append(result)
-            load.rows += rows
-            load.request_bytes += result.request_bytes
-            load.seconds += elapsed
-            if delete_query:
-                load.delete_query_sent_with = result.import_name
+    def record(
+        self, load: RepositoryLoad, stream: str, sent: ImportRequest, result: ImportResult
+    ) -> None:
+        """Count an import the API accepted (under `load.turn()`), and say what it did."""
+        load.imports.append(result)
+        load.rows += sent.rows
+        load.request_bytes += result.request_bytes
+        load.seconds += result.seconds
+        if sent.delete_query_id:
+            load.delete_query_sent_with = result.import_name
+        self.import_log.sent(SentImport(load.repository, stream, sent, result, utc_now()))
+        if not result.attempts:  # a dry run: built as it would be sent, not sent (plan.py)
+            self.logger.info(
+                "Stream '%s': import '%s' into repository '%s' (dry run, not sent): %d rows, "
+                "%d bytes%s",
+                stream,
+                result.import_name,
+                load.repository.name,
+                sent.rows,
+                result.request_bytes,
+                f", with delete query {sent.delete_query_id}" if sent.delete_query_id else "",
+            )
+            return
         self.logger.info(
             "Stream '%s': import '%s' into repository '%s': %d rows, %d bytes, %.2fs, "
             "importId %s%s",
             stream,
             result.import_name,
             load.repository.name,
-            rows,
+            sent.rows,
             result.request_bytes,
-            elapsed,
+            result.seconds,
             result.import_id,
-            f", with delete query {delete_query}" if delete_query else "",
+            f", with delete query {sent.delete_query_id}" if sent.delete_query_id else "",
         )
         if result.uncertain_attempts:
             self.logger.warning(
@@ -221,14 +242,25 @@ class Load:
                 result.import_name,
                 result.uncertain_attempts,
             )
-        if 0 <= result.rows != rows:
+        if 0 <= result.rows != sent.rows:
             self.logger.warning(
                 "Import '%s' sent %d rows but the API reports %d",
                 result.import_name,
-                rows,
+                sent.rows,
                 result.rows,
             )
-        return result
+
+    def failed(
+        self, load: RepositoryLoad, stream: str, sent: ImportRequest, error: ImportFailed
+    ) -> None:
+        """An import the API refused, or that could not be sent: its receipt says so."""
+        tried = error.sent or ImportResult("", sent.import_name, -1, 0, attempts=0)
+        self.import_log.sent(SentImport(load.repository, stream, sent, tried, utc_now(), error))
+
+    @property
+    def repository_loads(self) -> list[RepositoryLoad]:
+        """Each repository's part of the load, in the order streams joined them."""
+        return list(self._repositories.values())
 
     def summary(self) -> list[str]:
         """One line per repository: imports, rows, bytes, seconds, import ids."""
@@ -263,69 +295,3 @@ class Load:
                     "records, so nothing was deleted or imported"
                 )
         return lines
-
-
-class ImportInFlight:
-    """At most one import at a time on a worker thread, while the main thread reads on.
-
-    Imports run one after another in the order they were handed over (`submit` waits for the
-    one before), so the delete query still goes with a repository's first import and each
-    sink's records are imported in arrival order (what the STATE gate counts on). Whoever
-    needs everything imported (a drain of every sink, before STATE; a new stream) calls
-    `wait`, which raises the import's error, if any, in the main thread.
-    """
-
-    def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
-        self._future: Future[None] | None = None
-        self._then: list[Callable[[], None]] = []  # for when the running import succeeded
-        self._lock = threading.Lock()  # the SDK may drain sinks from several threads
-
-    def submit(self, work: Callable[[], None]) -> None:
-        """Run `work` once the import before it is done (raising that import's error)."""
-        with self._lock:
-            self._wait()
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="import")
-            self._future = self._executor.submit(work)
-
-    def wait(self) -> None:
-        """Until no import is running; raises the error of the one that was, if it failed."""
-        with self._lock:
-            self._wait()
-
-    def after(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once the running import succeeded (now, if none is running)."""
-        with self._lock:
-            if self._future is None:
-                callback()
-            else:
-                self._then.append(callback)
-
-    def _wait(self) -> None:
-        # Cleared only once the import is done: a SIGTERM may interrupt the wait (stopping.py),
-        # and the target then waits again for the same import and its callbacks.
-        future = self._future
-        if future is not None:
-            try:
-                future.result()
-            except Exception:
-                self._future, self._then = None, []  # a failed import drops what followed it
-                raise
-            self._future = None
-        while self._then:
-            self._then.pop(0)()
-
-    def check(self) -> None:
-        """Raise a finished import's error now, rather than at the next `submit` or `wait`."""
-        future = self._future
-        if future is not None and future.done():
-            self.wait()
-
-    def settle(self) -> BaseException | None:
-        """Wait for the running import, returning its error instead of raising it."""
-        try:
-            self.wait()
-        except Exception as exc:  # handed back to the caller, who decides what to say
-            return exc
-        return None

@@ -114,10 +114,6 @@ class NumberedReader(MsgSpecReader):
             raise InvalidInputLine(msg)
         return message
 
-    def _process_unknown_message(self, message_dict: dict) -> None:
-        msg = f"unknown message type '{message_dict['type']}'"
-        raise InvalidInputLine(msg)
-
     def process_lines(
         self,
         file_input: t.IO[str] | None,
@@ -132,7 +128,6 @@ class NumberedReader(MsgSpecReader):
             source.reconfigure(errors="surrogateescape")
         for number, line in enumerate(source, start=1):
             self.line_number = number
-            self._current_message = line
             if not line.strip():
                 continue
             message: dict | None = None
@@ -143,9 +138,9 @@ class NumberedReader(MsgSpecReader):
                     _check_batch_message(message)
                 callback = callbacks.get(message["type"])
                 if callback is None:
-                    self._process_unknown_message(message)
-                else:
-                    callback(message)
+                    msg = f"unknown message type '{message['type']}'"
+                    raise InvalidInputLine(msg)
+                callback(message)
             except Exception as exc:
                 error = _input_error(exc)
                 self._annotate(error, number, _stream_of(line, message))

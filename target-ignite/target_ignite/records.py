@@ -16,7 +16,6 @@ import math
 import typing as t
 
 import msgspec
-from singer_sdk.helpers._flattening import DEFAULT_MAX_KEY_LENGTH
 from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.singerlib.json import serialize_json
 
@@ -59,7 +58,8 @@ class Flattening:
         self.stream_map = stream_map
         self.enabled = stream_map.flattening_enabled
         options = stream_map.flattening_options
-        max_key_length = options.max_key_length if options else DEFAULT_MAX_KEY_LENGTH
+        # Without options flattening is off (`enabled`), and `apply` never looks at the keys.
+        max_key_length = options.max_key_length if options else 0
         schema = stream_map.transformed_schema
         # Keys that `flatten_key` leaves as they are (shorter than the cap) and that the SDK's
         # `_should_jsondump_value` cannot single out (it looks them up in the schema's top

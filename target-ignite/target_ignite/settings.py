@@ -1,13 +1,17 @@
-"""target-ignite settings: the schema users configure (it is the README's table) and its checks.
+"""target-ignite settings: the schema users configure (it is the README's table), its checks,
+and `Settings`, the typed object the target reads them from.
 
 Defaults live in the schema and nowhere else. Checks that JSON Schema cannot express run
-right after the SDK's own validation, before the target talks to the API.
+right after the SDK's own validation, before the target talks to the API; then `Settings` is
+built once, and no code reads the raw config again (the SDK reads its own settings: stream
+maps, flattening, `batch_size_rows`, `add_record_metadata`, `validate_records`, `batch_config`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +155,96 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="__",
         description="What joins a parent and a child name in a flattened column name.",
     ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Read all input with every check a real load makes and build every import as it "
+            "would be sent, but send none: only repositories are read, no delete query is "
+            "applied and no STATE is written. A plan (per repository: the delete query and "
+            "the import that would carry it, the imports with rows, bytes and format, the "
+            "columns against the repository's fields) goes to stderr; the exit code is the "
+            "real load's (1, with the same error line, where it would stop)."
+        ),
+    ),
+    th.Property(
+        "dry_run_plan_path",
+        th.StringType,
+        description=(
+            "With `dry_run`: also write the plan as JSON to this file (e.g. for review in CI)."
+        ),
+    ),
+    th.Property(
+        "receipts_path",
+        th.StringType,
+        description=(
+            "Write a receipt per import, as JSON Lines: a file (appended to) or a folder (an "
+            "existing one, or a path ending with `/`: one file per load). Each line has the "
+            "repository id and name, import name, importId, rows, bytes, SHA-256 of the body "
+            "or file sent, delete query id, start and end (UTC), attempts, and "
+            "`possible_duplicate` (an answer was lost). Written as each import is answered, "
+            "so a load that stops has receipts for all it sent. Never holds the token."
+        ),
+    ),
     # request_timeout, max_retries, max_retry_after: the same in tap-ignite.
     *http_rules.PROPERTIES,
 ).to_dict()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings target-ignite itself reads, typed, each with one meaning (see the schema)."""
+
+    api_token: str
+    api_url: str
+    repository_id: str | None
+    stream_repositories: Mapping[str, str]
+    delete_query_id: str | None
+    stream_delete_queries: Mapping[str, str]
+    import_format: str
+    batch_max_bytes: int
+    import_name_template: str
+    unknown_fields: str
+    request_timeout: float
+    max_retries: int  # retries of one request, nothing else
+    max_retry_after: float
+    dry_run: bool
+    dry_run_plan_path: str | None
+    receipts_path: str | None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """From a config the SDK validated (and filled with the schema's defaults) and
+        `check` found nothing wrong with."""
+        return cls(
+            api_token=str(config["api_token"]),
+            api_url=str(config["api_url"]),
+            repository_id=_optional(config.get("repository_id")),
+            stream_repositories=_names(config.get("stream_repositories")),
+            delete_query_id=_optional(config.get("delete_query_id")),
+            stream_delete_queries=_names(config.get("stream_delete_queries")),
+            import_format=str(config["import_format"]),
+            batch_max_bytes=int(config["batch_max_bytes"]),
+            import_name_template=str(config["import_name_template"]),
+            unknown_fields=str(config["unknown_fields"]),
+            request_timeout=float(config["request_timeout"]),
+            max_retries=int(config["max_retries"]),
+            max_retry_after=float(config["max_retry_after"]),
+            dry_run=bool(config["dry_run"]),
+            dry_run_plan_path=_optional(config.get("dry_run_plan_path")),
+            receipts_path=_optional(config.get("receipts_path")),
+        )
+
+
+def _optional(value: Any) -> str | None:
+    """An optional text setting; unset and empty are the same."""
+    return str(value) if value else None
+
+
+def _names(value: Any) -> dict[str, str]:
+    """A stream name -> text mapping setting (unset: none)."""
+    return {str(key): str(item) for key, item in (value or {}).items()}
 
 
 def check(config: Mapping[str, Any]) -> list[str]:

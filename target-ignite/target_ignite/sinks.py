@@ -7,6 +7,13 @@ would take it over `batch_max_bytes` (that row waits in the next batch), when it
 fullness sends the sealed batch only, any other drain sends everything, so STATE never goes
 out while a row of this sink is still in memory.
 
+A drain hands the batches to the import thread (in_flight.py), where each becomes one import,
+top to bottom in `import_batch`: the sink builds it (`build_import`, to the byte), the client
+sends it (`ImportClient.send`, the one place an import leaves the target), the load records
+the result (`Load.record`, or `Load.failed`), all in the repository's turn (its first import
+carries the delete query). The load's import log hears of each: receipts (receipts.py), or in
+a dry run the plan (plan.py), where the client builds the request and sends nothing.
+
 The records of a BATCH message's files take the very steps a RECORD message's record takes
 (stream map and flattening, validation, row, batches), so a tap that switches to BATCH
 loads the same rows in the same imports.
@@ -15,6 +22,7 @@ loads the same rows in the same imports.
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import re
 import sys
@@ -30,13 +38,13 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
     from singer_sdk.mapper import StreamMap
 
-from target_ignite import flattening
 from target_ignite.batch_files import batch_records
 from target_ignite.batches import Batch
-from target_ignite.client import ImportClient, ImportResult
+from target_ignite.client import ImportClient, ImportRequest, ImportResult, json_body
 from target_ignite.columns import RowShape
-from target_ignite.errors import BadRecord
+from target_ignite.errors import BadRecord, ImportFailed
 from target_ignite.fields import FieldCheck
+from target_ignite.flattening import LosslessMapper
 from target_ignite.records import DateColumns, Flattening, as_read
 from target_ignite.rows import CsvRows, codec_for
 from target_ignite.validation import RecordValidator
@@ -47,7 +55,8 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from target_ignite.loads import ImportInFlight, Load, RepositoryLoad
+    from target_ignite.in_flight import ImportInFlight
+    from target_ignite.loads import Load, RepositoryLoad
     from target_ignite.target import TargetIgnite
 
 GZIP_LEVEL = 6
@@ -68,6 +77,11 @@ class IgniteSink(BatchSink):
         self._load: Load = target.load
         self._imports: ImportInFlight = target.imports
         self._client: ImportClient = target.client
+        mapper = target.mapper
+        if not isinstance(mapper, LosslessMapper):  # set up in TargetIgnite.setup_mapper
+            msg = "target-ignite's sinks need its own mapper (LosslessMapper)"
+            raise TypeError(msg)
+        self._target_mapper = mapper
         self._drain_one = target.drain_one
         super().__init__(target, stream_name, schema, key_properties)
         self._open: Batch | None = None
@@ -79,23 +93,26 @@ class IgniteSink(BatchSink):
         self.records_imported = 0
         # Here rather than in setup(): the SDK logs a second, vaguer error line for any
         # exception from setup(), and these checks stop loads with a message of their own.
+        # Joining the repository's load checks the imports it made against this stream's
+        # delete query: the import in flight must have counted by then.
+        self._imports.wait()
         self._destination: RepositoryLoad = self._load.register(self.stream_name)
         repository = self._destination.repository
         self._fields = FieldCheck(
             self.stream_name,
             repository,
-            str(self.config["unknown_fields"]),
+            target.settings.unknown_fields,
             self.schema.get("properties", {}),
             self.logger,
         )
+        self._destination.field_checks.append(self._fields)
         self._shape = RowShape(self.schema.get("properties", {}), self._fields)
         self._extras_in_files = 0  # of the shape's extra fields, those the codec writes
-        self._codec = codec_for(str(self.config["import_format"]), self._shape.columns)
+        self._codec = codec_for(target.settings.import_format, self._shape.columns)
         self._dates = DateColumns(self.schema)
         self._flattening: Flattening | None = None
-        # The stream map whose records this sink takes (set by the target with each SCHEMA).
-        self.stream_map: StreamMap | None = None
-        self._max_bytes = int(self.config["batch_max_bytes"])
+        self._max_bytes = target.settings.batch_max_bytes
+        target.sinks_made.append(self)
         self.logger.info(
             "Stream '%s' loads repository '%s' (%s) as %s imports of at most %d rows and %d bytes",
             self.stream_name,
@@ -120,10 +137,10 @@ class IgniteSink(BatchSink):
 
     # -- records ----------------------------------------------------------------------
 
-    def use_map(self, stream_map: StreamMap) -> None:
-        """Take records from `stream_map`, which flattens them without losing a value."""
-        flattening.install(stream_map)
-        self.stream_map = stream_map
+    @property
+    def stream_map(self) -> StreamMap | None:
+        """The stream map whose records this sink takes: its stream's, from the newest SCHEMA."""
+        return self._target_mapper.newest.get(self.stream_name)
 
     def take(self, record: dict, message: dict) -> None:
         """The SDK's steps for one record after its stream map (as in its target's
@@ -213,9 +230,7 @@ class IgniteSink(BatchSink):
             delete_query = self._destination.delete_query_id or ""
             placeholder = "x" * max(DELETE_QUERY_ID_ROOM, len(delete_query))
             header = b""
-            overhead = len(
-                self._client.json_body(self._destination.repository.id, name, placeholder, b"")
-            )
+            overhead = len(json_body(self._destination.repository.id, name, placeholder, b""))
         else:
             header = self._codec.header()
             overhead = len(header)
@@ -316,16 +331,12 @@ class IgniteSink(BatchSink):
         if "records" in context:  # a BATCH message's file, read a piece at a time
             self._take_file_records(context["records"])
             return
-        batches, self._sealed = self._sealed, []
-        if not self._drain_sealed_only and self._open is not None and self._open.rows:
-            batches.append(self._open)
-            self._open = None
-        self._drain_sealed_only = False
+        batches = self._batches_to_send()
         if batches:
-            # On the worker thread while the next rows are read; the target waits for it
-            # before any STATE the SDK writes after draining every sink (see target.py).
+            # On the import thread while the next rows are read (in_flight.py); the target
+            # waits for it before any STATE the SDK writes after draining every sink.
             self.records_submitted += sum(batch.rows for batch in batches)
-            self._imports.submit(lambda: self._send_in_order(batches))
+            self._imports.submit(functools.partial(self._import_in_order, batches))
 
     @override
     def process_batch_files(self, encoding: BaseBatchFileEncoding, files: t.Sequence[str]) -> None:
@@ -337,34 +348,50 @@ class IgniteSink(BatchSink):
             records = batch_records(url, encoding, storage, self.record_counter_metric)
             self.process_batch({"records": records})
 
-    def _send_in_order(self, batches: list[Batch]) -> None:
+    def _batches_to_send(self) -> list[Batch]:
+        """The sealed batches, and the open one unless this drain is for fullness only."""
+        batches, self._sealed = self._sealed, []
+        if not self._drain_sealed_only and self._open is not None and self._open.rows:
+            batches.append(self._open)
+            self._open = None
+        self._drain_sealed_only = False
+        return batches
+
+    def _import_in_order(self, batches: list[Batch]) -> None:
+        """On the import thread: each batch becomes one import, in the order they filled."""
         for batch in batches:
-            self._send(batch)
+            self.import_batch(batch)
             self.records_imported += batch.rows
 
-    def _file_name(self, batch: Batch) -> str:
-        stem = _UNSAFE_FILE_CHARS.sub("-", batch.import_name).strip("-.") or "import"
-        return f"{stem}{self._codec.file_extension}"
+    def import_batch(self, batch: Batch) -> ImportResult:
+        """One batch, one import: the sink builds it, the client sends it, the load records
+        the result, all in the repository's turn (its first import carries the delete query)."""
+        with self._destination.turn() as delete_query_id:
+            request = self.build_import(batch, delete_query_id)
+            try:
+                result = self._client.send(request)
+            except ImportFailed as exc:  # its receipt (receipts.py) says what it took
+                self._load.failed(self._destination, self.stream_name, request, exc)
+                raise
+            self._load.record(self._destination, self.stream_name, request, result)
+        return result
 
-    def _send(self, batch: Batch) -> ImportResult:
+    def build_import(self, batch: Batch, delete_query_id: str | None) -> ImportRequest:
+        """The import `batch` becomes, to the byte, as `ImportClient.send` sends it."""
         repository_id = self._destination.repository.id
-
-        def send(delete_query_id: str | None) -> ImportResult:
-            if self._codec.file_extension is None:
-                return self._client.import_json(
-                    repository_id, batch.import_name, delete_query_id, batch.content
-                )
-            content = gzip.compress(batch.header + batch.content, compresslevel=GZIP_LEVEL, mtime=0)
-            return self._client.import_file(
-                repository_id,
-                batch.import_name,
-                delete_query_id,
-                file_name=self._file_name(batch),
-                content=content,
-                compressed=True,
-                file_config=self._codec.file_config,
+        if self._codec.file_extension is None:
+            body = json_body(repository_id, batch.import_name, delete_query_id, batch.content)
+            return ImportRequest(
+                repository_id, batch.import_name, "json", batch.rows, delete_query_id, body
             )
-
-        return self._load.send(
-            self._destination, self.stream_name, batch.import_name, batch.rows, send
+        stem = _UNSAFE_FILE_CHARS.sub("-", batch.import_name).strip("-.") or "import"
+        return ImportRequest(
+            repository_id,
+            batch.import_name,
+            self._codec.name,
+            batch.rows,
+            delete_query_id,
+            gzip.compress(batch.header + batch.content, compresslevel=GZIP_LEVEL, mtime=0),
+            file_name=f"{stem}{self._codec.file_extension}",
+            file_config=self._codec.file_config,
         )

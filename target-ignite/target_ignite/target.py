@@ -7,17 +7,20 @@ import datetime
 import sys
 import typing as t
 
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_ignite import flattening, hints, http_rules, settings
+from target_ignite import hints, http_rules, plan, settings, wire
 from target_ignite.client import ApiError, ImportClient
 from target_ignite.errors import ImportFailed, LoadStopped
+from target_ignite.flattening import LosslessMapper
 from target_ignite.import_names import ImportNames
-from target_ignite.loads import ImportInFlight, Load, RepositoryDirectory, StreamSettings
+from target_ignite.in_flight import ImportInFlight
+from target_ignite.loads import Load, RepositoryDirectory, StreamSettings
 from target_ignite.reader import INPUT_ERRORS, NumberedReader, is_input_error
+from target_ignite.receipts import Receipts, receipts_file
 from target_ignite.safe_state import RecordProgress, StateGate
 from target_ignite.sinks import IgniteSink
 from target_ignite.stopping import STOP, Interrupted
@@ -37,7 +40,6 @@ if t.TYPE_CHECKING:
 
     from target_ignite.records import Flattening
 
-UNAUTHORIZED = 401
 # Failures that end a load with one line and exit code 1, never a traceback.
 STOPPING_ERRORS: tuple[type[Exception], ...] = (LoadStopped, *INPUT_ERRORS)
 # What the first SIGTERM or SIGINT does (stopping.py).
@@ -88,37 +90,77 @@ class TargetIgnite(Target):
         if problems:
             msg = "target-ignite settings are not valid"
             raise ConfigValidationError(msg, errors=problems)
-        token = str(self.config["api_token"])
+        self.settings = settings.Settings.from_config(self.config)
+        token = self.settings.api_token
         if http_rules.api_token(token) != token:
             self.logger.warning(
                 "api_token has spaces or line breaks around it (a paste?): sent without them"
             )
         self.client = ImportClient(
-            str(self.config["api_url"]),
+            self.settings.api_url,
             token,
-            timeout=float(self.config["request_timeout"]),
-            max_retries=int(self.config["max_retries"]),
-            max_retry_after=float(self.config["max_retry_after"]),
+            timeout=self.settings.request_timeout,
+            max_retries=self.settings.max_retries,
+            max_retry_after=self.settings.max_retry_after,
             logger=self.logger,
+            dry_run=self.settings.dry_run,
         )
         self.imports = ImportInFlight()
+        self.plan, self.receipts = self._import_log()
+        self.sinks_made: list[IgniteSink] = []  # each sink adds itself (for the STATE gate)
         self.load = Load(
             self._start_up_checks(),
             StreamSettings(
-                default_repository=self.config.get("repository_id"),
-                stream_repositories=dict(self.config.get("stream_repositories") or {}),
-                default_delete_query=self.config.get("delete_query_id"),
-                stream_delete_queries=dict(self.config.get("stream_delete_queries") or {}),
+                default_repository=self.settings.repository_id,
+                stream_repositories=self.settings.stream_repositories,
+                default_delete_query=self.settings.delete_query_id,
+                stream_delete_queries=self.settings.stream_delete_queries,
             ),
             self.logger,
-            datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC),
-            str(self.config["import_name_template"]),
+            self._load_started,
+            self.settings.import_name_template,
+            import_log=self.plan or self.receipts,
         )
         if isinstance(self.message_reader, NumberedReader):
             self.message_reader.on_stop = self._stopping_at
         self._state_gate = StateGate()
         self._state_written: dict | None = None
         STOP.on_interrupt(self._stop_after)
+
+    @property
+    def _load_started(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self.initialized_at / 1000, tz=datetime.UTC)
+
+    def _import_log(self) -> tuple[plan.Plan | None, Receipts | None]:
+        """A dry run's plan, or the receipts file, as the settings ask (checked now)."""
+        if self.settings.dry_run_plan_path and not self.settings.dry_run:
+            self.logger.warning(
+                "dry_run_plan_path is set but dry_run is not: this load is real, and no plan "
+                "is written"
+            )
+        if self.settings.dry_run:
+            self.logger.info(
+                "Dry run: every import is built as it would be sent, and none is sent%s",
+                " (so no receipts are written)" if self.settings.receipts_path else "",
+            )
+            dry = plan.Plan(
+                self.client.api_url,
+                self._load_started,
+                self.settings.dry_run_plan_path,
+                self.logger,
+            )
+            found: tuple[plan.Plan | None, Receipts | None] = (dry, None)
+            problem = dry.check()
+        elif self.settings.receipts_path:
+            path = receipts_file(self.settings.receipts_path, self._load_started)
+            receipts = Receipts(path, self._load_started, self.client.api_url, self.logger)
+            found = (None, receipts)
+            problem = receipts.check()
+        else:
+            return None, None
+        if problem:
+            raise ConfigValidationError(problem, errors=[problem])
+        return found
 
     @override
     def _setup_signal_handlers(self) -> None:
@@ -130,6 +172,8 @@ class TargetIgnite(Target):
     def _stop_after(self, signal: Interrupted) -> None:
         """A signal stopped the load: the import in flight finishes (without retries), the
         newest STATE whose records are all imported goes out, then the summary."""
+        if self.plan is not None:
+            self.plan.stopped(None, signal, signal.exit_code)
         failed = self.imports.settle()
         if failed is not None:
             self.logger.warning("%s", failed)
@@ -147,7 +191,7 @@ class TargetIgnite(Target):
         try:
             directory = RepositoryDirectory(self.client.list_repositories())
         except ApiError as exc:
-            if exc.status == UNAUTHORIZED:
+            if wire.action_for(exc.status) is wire.Action.NOT_AUTHORIZED:
                 msg = f"api_token was refused by {self.client.api_url}: {exc.server_message}"
             else:
                 msg = f"could not list repositories at {self.client.api_url}: {exc}"
@@ -155,17 +199,15 @@ class TargetIgnite(Target):
         except ImportFailed as exc:
             msg = hints.unreachable(self.client.api_url, str(exc))
             raise ConfigValidationError(msg, errors=[msg]) from None
-        references = {"repository_id": self.config.get("repository_id")}
-        for stream, reference in (self.config.get("stream_repositories") or {}).items():
-            references[f"stream_repositories.{stream}"] = reference
+        references: dict[str, str | None] = {"repository_id": self.settings.repository_id}
+        for stream_name, named in self.settings.stream_repositories.items():
+            references[f"stream_repositories.{stream_name}"] = named
         errors = []
-        names = ImportNames(
-            str(self.config["import_name_template"]), datetime.datetime.now(datetime.UTC)
-        )
+        names = ImportNames(self.settings.import_name_template, datetime.datetime.now(datetime.UTC))
         for where, reference in references.items():
             if reference:
                 try:
-                    repository = directory.resolve(str(reference), where)
+                    repository = directory.resolve(reference, where)
                 except LoadStopped as exc:
                     errors.append(str(exc))
                     continue
@@ -185,6 +227,8 @@ class TargetIgnite(Target):
     def _stopping_at(self, line_number: int, error: Exception) -> None:
         """The load stops at `line_number`. Bad input: import what was accepted before it.
         Either way, the summary says what is in Ignite now."""
+        if self.plan is not None:
+            self.plan.stopped(line_number, error)
         if not is_input_error(error):
             failed = self.imports.settle()  # the summary counts the import still running
             if failed is not None and failed is not error:
@@ -236,7 +280,9 @@ class TargetIgnite(Target):
         (stream_map,) = stream_maps
         if type(stream_map) is not SameRecordTransform:  # a stream map, a filter, or a drop
             return None
-        sink = self._sinks_active.get(stream_name)
+        if not self.sink_exists(stream_name):
+            return None
+        sink = self.get_sink(stream_name)
         if not isinstance(sink, IgniteSink) or sink.include_sdc_metadata_properties:
             return None
         return sink, sink.flattening(stream_map)
@@ -244,8 +290,9 @@ class TargetIgnite(Target):
     # -- STATE as soon as the records before it are imported (see safe_state.py) -----------
 
     def _sinks_with_progress(self) -> list[RecordProgress]:
-        sinks = [*self._sinks_to_clear, *self._sinks_active.values()]
-        return [sink for sink in sinks if isinstance(sink, IgniteSink)]
+        # Every sink of the load, those a new SCHEMA retired too: the gate looks only at
+        # sinks with records not yet imported.
+        return list(self.sinks_made)
 
     @override
     def _process_state_message(self, message_dict: dict) -> None:
@@ -256,11 +303,16 @@ class TargetIgnite(Target):
 
     @override
     def _handle_max_record_age(self) -> None:
-        # Called after every RECORD and BATCH message: an import may just have finished, or
-        # a drain may just have handed batches over. The STATE those batches make safe goes
-        # out as soon as they are imported, as it would after importing them right here.
+        # The SDK calls this after every RECORD message and every BATCH file, and nothing
+        # else there: an import may just have finished, or a drain may just have handed
+        # batches over, so the STATE settles here too.
         self.imports.check()
         super()._handle_max_record_age()
+        self._settle_state_after_records()
+
+    def _settle_state_after_records(self) -> None:
+        """The newest STATE that the batches already handed to the import thread make safe
+        goes out the moment they are imported, as it would after importing them right here."""
         if self._state_gate.waiting:
             state = self._state_gate.safe(_submitted)
             if state is not None:
@@ -277,34 +329,25 @@ class TargetIgnite(Target):
         self.imports.wait()
 
     @override
-    def _process_schema_message(self, message_dict: dict) -> None:
-        # A new sink joins its repository's load, which checks the imports already made
-        # against its delete query: the running import must have counted by then.
-        self.imports.wait()
-        schema = message_dict.get("schema")
-        with flattening.named_collisions(
-            schema if isinstance(schema, dict) else {}, self.mapper.flattening_options
-        ):
-            super()._process_schema_message(message_dict)
-        for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
-            sink = self._sinks_active.get(stream_map.stream_alias)
-            if isinstance(sink, IgniteSink):
-                sink.use_map(stream_map)
-
-    @override
     def setup_mapper(self) -> None:
-        super().setup_mapper()
-        flattening.never_shorten(self.mapper)
+        # The SDK's setup_mapper makes a PluginMapper from the settings, and only that: this
+        # one flattens without losing a value (flattening.py). A SCHEMA's checks then run in
+        # the SDK's own SCHEMA handling and in each new sink's __init__.
+        self.mapper = LosslessMapper(plugin_config=dict(self.config), logger=self.logger)
 
     @override
     def _process_activate_version_message(self, message_dict: dict) -> None:
         # The SDK's version warns that it adds `_sdc_deleted_at` columns, which this target
         # never does: each sink says what the message means for Ignite (see its
         # `activate_version`).
-        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        self.message_reader.assert_line_requires(message_dict, requires={"stream", "version"})
         stream_name = message_dict["stream"]
         if stream_name not in self.mapper.stream_maps:
-            self._assert_sink_exists(stream_name)
+            msg = (
+                f"An ACTIVATE_VERSION message for stream '{stream_name}' was encountered "
+                "before a corresponding schema"
+            )
+            raise RecordsWithoutSchemaException(msg)
         for stream_map in self.mapper.stream_maps[stream_name]:
             self.get_sink(stream_map.stream_alias).activate_version(message_dict["version"])
 
@@ -316,19 +359,29 @@ class TargetIgnite(Target):
     @override
     def _write_state_message(self, state: dict) -> None:
         # The SDK's drain of every sink writes the latest STATE again: once is enough.
-        if state != self._state_written:
+        # A dry run imports nothing, so no STATE is true: none is written (plan.py).
+        if state != self._state_written and self.plan is None:
             with STOP.shielded():  # a whole line or none: a signal waits for the write
                 super()._write_state_message(state)
                 self._state_written = state
 
     def _log_summary(self) -> None:
+        if self.plan is not None:  # a dry run says what the real load would do instead
+            plan.emit(self.plan, self.load)
+            return
         for line in self.load.summary():
             self.logger.info("%s", line)
+        if self.receipts is not None:
+            self.logger.info("%s", self.receipts.summary())
 
     @override
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
+        except STOPPING_ERRORS as exc:
+            if self.plan is not None:
+                self.plan.stopped(None, exc)
+            raise
         finally:
             self._log_summary()
 

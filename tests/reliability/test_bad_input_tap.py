@@ -44,18 +44,47 @@ def test_wrong_token(ignite: RunningSandbox, tmp_path: Path) -> None:
     assert_one_settings_error(run, "401", "GET /tables/", "check api_token")
 
 
-def test_legacy_jwt_token_is_refused_before_any_request(tmp_path: Path) -> None:
-    # Nothing listens on port 9: a request would show as a connection error instead.
-    run = run_tap(tmp_path, {"api_url": "http://127.0.0.1:9", "api_token": "JWT eyJhbGc.e30.sig"})
-    error = assert_one_settings_error(run, "api_token is a legacy JWT", "new API token")
-    assert "eyJhbGc" not in run.stderr
-    assert "127.0.0.1:9" not in error
-
-
-def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
-    run = run_tap(tmp_path, {"api_url": "http://datatable.igniteprocurement.com",
-                             "api_token": SECRET})  # fmt: skip
-    assert_one_settings_error(run, "api_url 'http://datatable.igniteprocurement.com'", "https://")
+@pytest.mark.parametrize(
+    ("settings", "fragments", "never_shown"),
+    [
+        pytest.param(
+            {"api_url": "http://datatable.igniteprocurement.com", "api_token": SECRET},
+            ["api_url 'http://datatable.igniteprocurement.com'", "is plain http", "https://"],
+            [SECRET],
+            id="plain http to Ignite",
+        ),
+        pytest.param(
+            {"api_url": "http://datatable.example.com", "api_token": "whatever"},
+            ["api_url 'http://datatable.example.com'", "is plain http", "https://"],
+            [],
+            id="plain http to another host",
+        ),
+        # Nothing listens on port 9, and 192.0.2.1 is unroutable: had the tap sent a request,
+        # the error would be a connection error instead.
+        pytest.param(
+            {"api_url": "http://127.0.0.1:9", "api_token": "JWT eyJhbGc.e30.sig"},
+            ["api_token is a legacy JWT", "generate a new API token"],
+            ["eyJhbGc", "127.0.0.1:9"],
+            id="legacy JWT, loopback",
+        ),
+        pytest.param(
+            {"api_url": "https://192.0.2.1", "api_token": "JWT eyJhbGciOiJIUzI1NiJ9.e30.sig"},
+            ["api_token is a legacy JWT", "generate a new API token"],
+            ["eyJhbGciOiJIUzI1NiJ9", "192.0.2.1"],
+            id="legacy JWT, https",
+        ),
+    ],
+)
+def test_an_insecure_url_or_a_legacy_token_is_refused_before_any_request(
+    tmp_path: Path, settings: dict[str, Any], fragments: list[str], never_shown: list[str]
+) -> None:
+    """The tap's only CLI test of these settings checks; tests/test_http_rules_parity.py
+    holds the rules' own cases, the same in tap-ignite and target-ignite."""
+    run = run_tap(tmp_path, settings, timeout=60)
+    error = assert_one_settings_error(run, *fragments)
+    for text in never_shown:
+        assert text not in error
+    assert "eyJ" not in run.stderr  # the token, in no form
 
 
 def test_unreachable_api_is_one_line(tmp_path: Path) -> None:

@@ -93,27 +93,6 @@ def test_bad_settings_fail_discovery_too(sandbox: RunningSandbox, tmp_path: Path
     assert "allowed operators: eq, in" in run.error_lines[0]
 
 
-def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
-    config = {"api_token": "whatever", "api_url": "http://datatable.example.com"}
-    run = run_cli(tmp_path, config)
-    assert run.returncode == 1
-    assert "Traceback" not in run.stderr
-    assert len(run.error_lines) == 1, run.stderr
-    assert "api_url" in run.error_lines[0]
-    assert "https://" in run.error_lines[0]
-
-
-def test_legacy_jwt_is_refused_before_any_request(tmp_path: Path) -> None:
-    # An unroutable URL: had the tap sent a request, the error would be a connection error.
-    config = {"api_token": "JWT eyJhbGciOiJIUzI1NiJ9.e30.sig", "api_url": "https://192.0.2.1"}
-    run = run_cli(tmp_path, config, timeout=60)
-    assert run.returncode == 1
-    assert "Traceback" not in run.stderr
-    assert len(run.error_lines) == 1, run.stderr
-    assert "generate a new API token" in run.error_lines[0]
-    assert "eyJhbGciOiJIUzI1NiJ9" not in run.stderr
-
-
 def test_missing_token_is_a_settings_error(sandbox: RunningSandbox, tmp_path: Path) -> None:
     run = run_cli(tmp_path, {"api_url": sandbox.url})
     assert run.returncode == 1

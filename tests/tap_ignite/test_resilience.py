@@ -4,43 +4,50 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from ignite_sandbox.launcher import RunningSandbox
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from tap_ignite.streams import TableStream
 from tap_ignite.tap import TapIgnite
 
+from tests.reliability.scripted_server import (
+    SPEND_TABLE,
+    Forward,
+    Reply,
+    Request,
+    scripted_server,
+)
 from tests.tap_ignite.helpers import catalog_selecting, run_cli, sync, tap_config
 
 RETRY_LINE = re.compile(r"Retrying (\S+) in ([0-9.]+) s \(attempt (\d+) of (\d+)\): (.*)")
 
 
-def expire_cursors_before(
-    monkeypatch: pytest.MonkeyPatch, server: RunningSandbox, token_requests: set[int]
-) -> None:
-    """Expire every page token on the server just before the n-th request that sends one.
+@contextmanager
+def cursors_expired_before(server: RunningSandbox, token_requests: set[int]) -> Iterator[str]:
+    """The URL of a proxy in front of the sandbox that expires every page token there (its
+    `/_sandbox/cursors/expire`) just before it passes on the n-th request that sends one.
 
     Deterministic where an expiry from the record side would race the next-page prefetch.
     """
-    send = TableStream._request
     count = 0
+    lock = threading.Lock()
 
-    def request(
-        self: TableStream, prepared: requests.PreparedRequest, context: Any
-    ) -> requests.Response:
+    def script(request: Request) -> Forward:
         nonlocal count
-        if b'"pageToken"' in (prepared.body or b""):
-            count += 1
-            if count in token_requests:
-                server.admin.expire_cursors()
-        return send(self, prepared, context)
+        if b'"pageToken"' in request.body:
+            with lock:
+                count += 1
+                if count in token_requests:
+                    server.admin.expire_cursors()
+        return Forward(server.url)
 
-    monkeypatch.setattr(TableStream, "_request", request)
+    with scripted_server(script) as proxy:
+        yield proxy.url
 
 
 def retry_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
@@ -53,17 +60,17 @@ def spend_ids(server: RunningSandbox) -> list[str]:
 
 
 def test_expired_page_token_restarts_from_the_first_page(
-    sandbox_factory: Callable[..., RunningSandbox],
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
 ) -> None:
     server = sandbox_factory()
     expected = spend_ids(server)
     # Pages of 200. Expired before page 4 (the 3rd request with a token), and again before
     # page 3 of the restarted pass (the 5th): pages 1-3, then 1-2, are sent twice.
-    expire_cursors_before(monkeypatch, server, {3, 5})
-    with caplog.at_level(logging.WARNING):
-        output = sync(tap_config(server, page_size=200), streams=["spend"])
+    with (
+        cursors_expired_before(server, {3, 5}) as url,
+        caplog.at_level(logging.WARNING),
+    ):
+        output = sync(tap_config(server, api_url=url, page_size=200), streams=["spend"])
     got = [r["id"] for r in output.records("spend")]
     assert got == expected[:600] + expected[:400] + expected
     warnings = [r.getMessage() for r in caplog.records if "page token expired" in r.getMessage()]
@@ -74,14 +81,22 @@ def test_expired_page_token_restarts_from_the_first_page(
     assert bookmark == max(r["updated_at"] for r in output.records("spend"))
 
 
-def test_page_token_that_keeps_expiring_gives_up(
-    sandbox_factory: Callable[..., RunningSandbox], monkeypatch: pytest.MonkeyPatch
+def test_page_token_that_keeps_expiring_gives_up_after_max_page_token_restarts(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
 ) -> None:
     server = sandbox_factory(spend_rows=500)
-    expire_cursors_before(monkeypatch, server, set(range(1, 100)))
-    config = tap_config(server, page_size=100, max_retries=2)
-    with pytest.raises(FatalAPIError, match="page token expired again"):
-        sync(config, streams=["spend"])
+    # max_retries bounds the retries of one request, not the restarts of a table's paging.
+    with cursors_expired_before(server, set(range(1, 100))) as url:
+        config = tap_config(
+            server, api_url=url, page_size=100, max_page_token_restarts=2, max_retries=0
+        )
+        with (
+            caplog.at_level(logging.WARNING),
+            pytest.raises(FatalAPIError, match="page token expired again"),
+        ):
+            sync(config, streams=["spend"])
+    restarts = [m for m in caplog.messages if "restarting from the first page" in m]
+    assert len(restarts) == 2
 
 
 def test_faults_are_retried_and_no_row_is_lost(
@@ -184,3 +199,37 @@ def test_token_never_appears_in_logs_at_debug_level(
     assert len(run.records("spend")) == 900
     assert secret not in run.stderr
     assert secret not in run.stdout
+
+
+def test_expired_download_urls_are_refreshed_up_to_max_url_refreshes() -> None:
+    """A file whose signed URL answers 403 every time: the export is polled for fresh URLs
+    max_url_refreshes times, then the run stops; max_retries (0 here) plays no part."""
+    urls: list[str] = []
+
+    def script(request: Request) -> Reply:
+        if request.path.startswith("/tables/spend/exports") or request.path.startswith("/exports/"):
+            export = {
+                "id": "exp-1",
+                "entity": "spend",
+                "status": "succeeded",
+                "format": "parquet",
+                "files": [{"url": f"{urls[0]}/files/1?signature=s", "rows": 1, "bytes": 10}],
+            }
+            return Reply.json(200, export)
+        if request.path.startswith("/files/"):
+            return Reply(403, b"expired")
+        return Reply.json(200, [SPEND_TABLE])
+
+    with scripted_server(script) as server:
+        urls.append(server.url)
+        config = {
+            "api_url": server.url,
+            "api_token": "tok-scripted",
+            "sync_mode": "export",
+            "max_url_refreshes": 2,
+            "max_retries": 0,
+        }
+        with pytest.raises(FatalAPIError, match="still answers 403 with a fresh URL"):
+            sync(config, streams=["spend"])
+        assert len(server.seen("GET", "/files/")) == 3  # the first URL, then 2 fresh ones
+        assert len(server.seen("GET", "/exports/")) == 2

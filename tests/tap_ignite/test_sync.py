@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 from ignite_sandbox.launcher import RunningSandbox
-from tap_ignite.streams import TableStream
+from tap_ignite.streams import RowsStream
 from tap_ignite.tap import TapIgnite
 
 from tests.tap_ignite.helpers import catalog_selecting, run_cli, sync, tap_config
@@ -189,7 +189,7 @@ def test_label_keyed_records_match_the_api(sandbox: RunningSandbox) -> None:
     output = sync(tap_config(sandbox, key_by="label"), streams=["spend"])
     records = output.records("spend")
     stream = TapIgnite(config=tap_config(sandbox)).streams["spend"]
-    assert isinstance(stream, TableStream)
+    assert isinstance(stream, RowsStream)
     columns = [c.name for c in stream.table.columns]
     expected = api_rows(sandbox, "spend", {"fields": columns, "keyBy": "label"})
     assert records == expected

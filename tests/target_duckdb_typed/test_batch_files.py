@@ -15,6 +15,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
+from target_duckdb_typed import jobs
 from target_duckdb_typed.target import TargetDuckDBTyped
 
 from tests.target_duckdb_typed.helpers import column_types, query, run_target, singer_lines
@@ -193,3 +195,35 @@ def test_a_run_of_batch_messages_is_one_transaction_and_keeps_its_order(tmp_path
         ("b", Decimal("-0.010000000")),
         ("c", None),
     ]
+
+
+def test_a_jsonl_file_is_read_a_chunk_at_a_time_as_one_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of ~2 lines: a key sent again in a later chunk keeps its last row, and a bad
+    value in the last chunk leaves nothing of the file committed."""
+    monkeypatch.setattr(jobs, "JSONL_CHUNK_BYTES", 200)
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(_json(r) + "\n\n" for r in RECORDS))  # blank lines counted too
+    warehouse = tmp_path / "warehouse.duckdb"
+    target = TargetDuckDBTyped(config={"filepath": str(warehouse)})
+    target.listen(io.StringIO(singer_lines(SCHEMA, _batch([good], "jsonl"))))
+    assert query(warehouse, f"select {COLUMNS} from spend order by id") == [  # noqa: S608
+        ("a", Decimal("1.100000000"), datetime.date(2024, 3, 4), None, ["z"], None),
+        ("b", Decimal("-0.010000000"), None, datetime.datetime(2024, 3, 2, tzinfo=UTC), [], False),
+        ("c", None, datetime.date(2024, 3, 3), None, None, None),
+    ]
+
+    bad = tmp_path / "bad.jsonl"
+    rows = [{**r, "id": f"new-{n}"} for n, r in enumerate(RECORDS)]
+    rows[-1]["amount"] = Decimal("0.0000000001")
+    lines = "".join(_json(r) + "\n" for r in rows)
+    bad.write_text(lines.replace('"1E-10"', "0.0000000001"))  # a JSON number
+    run = run_target(warehouse, singer_lines(SCHEMA, _batch([bad], "jsonl")))
+    assert run.returncode == 1
+    assert run.errors == [
+        "file bad.jsonl line 4 (stream 'spend', id=new-3): amount 0.0000000001 has 10 digits "
+        "after the point; its column is DECIMAL(38,9) and values are never rounded (raise "
+        "decimal_scale, or declare the property's scale)"
+    ]
+    assert query(warehouse, "select count(*) from spend") == [(3,)]

@@ -176,36 +176,6 @@ def test_refused_token_is_a_one_line_configuration_error(ignite, tmp_path):
     assert "not-the-token-0123" not in run.stderr + run.stdout
 
 
-def test_legacy_jwt_token_fails_fast_and_says_to_generate_a_new_one(tmp_path):
-    config = {
-        "api_url": "http://127.0.0.1:9",  # nothing listens: no request may be needed
-        "api_token": "JWT eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl",
-        "repository_id": "x",
-    }
-
-    run = run_target(config, DATA / "exact_values.singer", tmp_path)
-
-    assert run.returncode == 1
-    assert "Traceback" not in run.stderr
-    assert "legacy JWT" in run.stderr
-    assert "generate a new API token" in run.stderr
-    assert "eyJhbGciOiJIUzI1NiJ9" not in run.stderr
-
-
-def test_plain_http_to_a_remote_host_is_refused(tmp_path):
-    config = {
-        "api_url": "http://ignite.example.com",
-        "api_token": "t0k3n-value",
-        "repository_id": "x",
-    }
-
-    run = run_target(config, DATA / "exact_values.singer", tmp_path)
-
-    assert run.returncode == 1
-    assert "Traceback" not in run.stderr
-    assert "is plain http: the API token would travel unencrypted" in run.stderr
-
-
 def test_batch_max_bytes_above_190_mib_is_refused(ignite, tmp_path):
     config = config_for(ignite, repository_id="ExampleRepository1", batch_max_bytes=200 * 1024**2)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import io
 import json
 import threading
 import time
@@ -19,8 +20,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.json import serialize_json
 from target_ignite import rows
 from target_ignite.errors import ImportFailed
-from target_ignite.loads import ImportInFlight
-from target_ignite.reader import NumberedReader
+from target_ignite.in_flight import ImportInFlight
 from target_ignite.records import DateColumns, Flattening, array_text
 from target_ignite.sinks import IgniteSink
 from target_ignite.target import TargetIgnite
@@ -198,21 +198,17 @@ def test_json_rows_are_the_same_bytes_as_writing_decimals_one_by_one(row):
 # -- the target's fast path ---------------------------------------------------------------
 
 
-def messages(path: Path) -> list[dict[str, Any]]:
-    """A `.singer` file's messages as the target's reader decodes them (Decimals)."""
-    reader = NumberedReader()
+def schemas_and_records(path: Path) -> str:
+    """A `.singer` file's SCHEMA and RECORD lines."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [reader.deserialize_json(line) for line in lines if line.strip()]
+    return "\n".join(line for line in lines if json.loads(line)["type"] in {"SCHEMA", "RECORD"})
 
 
-def encoded_rows(target: TargetIgnite, stream: str, source: list[dict[str, Any]]) -> bytes:
-    """Feed messages to the target without draining; the bytes its sink would import."""
-    for message in copy.deepcopy(source):
-        if message["type"] == "SCHEMA":
-            target._process_schema_message(message)
-        elif message["type"] == "RECORD":
-            target._process_record_message(message)
-    sink = target._sinks_active[stream]
+def encoded_rows(target: TargetIgnite, stream: str, source: str) -> bytes:
+    """Feed lines through the target's reader without draining at the end; the bytes its
+    sink would import."""
+    target.process_lines(io.StringIO(source))
+    sink = target.get_sink(stream)
     assert isinstance(sink, IgniteSink)
     batches = [*sink._sealed, *([sink._open] if sink._open else [])]
     return b"|".join(bytes(batch.content) for batch in batches)
@@ -238,12 +234,12 @@ def test_fast_path_rows_are_the_sdk_paths_rows(
     spend = json.loads(source.read_text(encoding="utf-8").splitlines()[0])
     repository = new_repository(fields or list(spend["schema"]["properties"]))
     config = config_for(ignite, repository_id=repository["id"], import_format=import_format)
-    source_messages = messages(source)
+    source_lines = schemas_and_records(source)
 
-    fast = encoded_rows(TargetIgnite(config=config), stream, source_messages)
+    fast = encoded_rows(TargetIgnite(config=config), stream, source_lines)
     slow_target = TargetIgnite(config=config)
     monkeypatch.setattr(slow_target, "_plain_route", lambda message: None)
-    slow = encoded_rows(slow_target, stream, source_messages)
+    slow = encoded_rows(slow_target, stream, source_lines)
 
     assert fast == slow
     assert fast
@@ -274,7 +270,7 @@ def test_fast_path_steps_aside_for_stream_maps_and_record_metadata(
 ):
     repository = new_repository(["Id", "Id2"])
     target = TargetIgnite(config=config_for(ignite, repository_id=repository["id"], **settings))
-    target._process_schema_message(copy.deepcopy(SCHEMA_MESSAGE))
+    target.process_lines(io.StringIO(json.dumps(SCHEMA_MESSAGE)))
 
     assert (target._plain_route(RECORD_MESSAGE) is not None) is fast
     assert target._plain_route({"type": "RECORD", "stream": "spend"}) is None
