@@ -10,9 +10,7 @@ failure ends the run with one line that names the stream and the storage root.
 from __future__ import annotations
 
 import contextlib
-import logging
 import posixpath
-import re
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import fsspec
 from singer_sdk import Stream
 from singer_sdk.exceptions import FatalAPIError
+
+from tap_ignite import aws_logs
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -110,23 +110,4 @@ class BatchStorageErrors(Stream):
             yield from super().get_batches(batch_config, context)
 
 
-class _AwsCredentialFilter(logging.Filter):
-    """Cuts credentials out of what botocore logs at DEBUG level.
-
-    botocore logs every request's headers: the access key id in `Authorization` (and in a
-    presigned URL's `X-Amz-Credential`), and a session token in `X-Amz-Security-Token`.
-    """
-
-    _CREDENTIAL = re.compile(r"(Credential=)[^/%\s'\"&]+")
-    _TOKEN = re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s&]+", re.I)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        redacted = self._TOKEN.sub(r"\1<redacted>", self._CREDENTIAL.sub(r"\1<redacted>", text))
-        if redacted != text:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-for _name in ("botocore.endpoint", "botocore.auth", "aiobotocore.endpoint"):
-    logging.getLogger(_name).addFilter(_AwsCredentialFilter())
+aws_logs.install()

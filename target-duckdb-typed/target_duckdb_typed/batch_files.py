@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
-import re
 import shutil
 import tempfile
 import typing as t
@@ -25,7 +24,7 @@ from urllib.request import url2pathname
 
 import fsspec
 
-from target_duckdb_typed import wire
+from target_duckdb_typed import aws_logs, wire
 from target_duckdb_typed.errors import LoadStopped
 from target_duckdb_typed.record_lines import LineBuffer
 
@@ -142,23 +141,4 @@ class BatchFile:
                 yield buffer
 
 
-class _AwsCredentialFilter(logging.Filter):
-    """Cuts credentials out of what botocore logs at DEBUG level.
-
-    botocore logs every request's headers: the access key id in `Authorization` (and in a
-    presigned URL's `X-Amz-Credential`), and a session token in `X-Amz-Security-Token`.
-    """
-
-    _CREDENTIAL = re.compile(r"(Credential=)[^/%\s'\"&]+")
-    _TOKEN = re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s&]+", re.I)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        redacted = self._TOKEN.sub(r"\1<redacted>", self._CREDENTIAL.sub(r"\1<redacted>", text))
-        if redacted != text:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-for _name in ("botocore.endpoint", "botocore.auth", "aiobotocore.endpoint"):
-    logging.getLogger(_name).addFilter(_AwsCredentialFilter())
+aws_logs.install()

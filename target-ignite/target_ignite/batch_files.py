@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import logging
-import re
 import typing as t
 from collections.abc import Iterator
 
@@ -21,6 +19,7 @@ import fsspec
 from singer_sdk.helpers._batch import BatchFileFormat, StorageTarget
 from singer_sdk.singerlib.json import deserialize_json
 
+from target_ignite import aws_logs
 from target_ignite.errors import BadBatchFile
 
 if t.TYPE_CHECKING:
@@ -119,23 +118,4 @@ def _json_chunks(lines: t.Iterable[bytes]) -> Iterator[list[dict[str, t.Any]]]:
         yield chunk
 
 
-class _AwsCredentialFilter(logging.Filter):
-    """Cuts credentials out of what botocore logs at DEBUG level.
-
-    botocore logs every request's headers: the access key id in `Authorization` (and in a
-    presigned URL's `X-Amz-Credential`), and a session token in `X-Amz-Security-Token`.
-    """
-
-    _CREDENTIAL = re.compile(r"(Credential=)[^/%\s'\"&]+")
-    _TOKEN = re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s&]+", re.I)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        redacted = self._TOKEN.sub(r"\1<redacted>", self._CREDENTIAL.sub(r"\1<redacted>", text))
-        if redacted != text:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-for _name in ("botocore.endpoint", "botocore.auth", "aiobotocore.endpoint"):
-    logging.getLogger(_name).addFilter(_AwsCredentialFilter())
+aws_logs.install()
