@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from target_ignite.fields import DROP, ERROR
-from target_ignite.receipts import utc_text
+from target_ignite.receipts import utc_text, writable_problem
 
 if t.TYPE_CHECKING:
     from target_ignite.fields import FieldCheck
@@ -113,15 +113,7 @@ class Plan:
         """Whether `dry_run_plan_path` can be written (checked before any input is read)."""
         if self.plan_path is None:
             return None
-        try:
-            if not self.plan_path.parent.exists():
-                self.plan_path.parent.mkdir(parents=True)
-            with self.plan_path.open("a", encoding="utf-8"):
-                pass
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            return f"dry_run_plan_path: '{self.plan_path}' cannot be written: {reason}"
-        return None
+        return writable_problem("dry_run_plan_path", self.plan_path)
 
     # -- as the load's import log ----------------------------------------------------------
 

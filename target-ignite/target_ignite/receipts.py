@@ -85,6 +85,20 @@ def utc_text(moment: datetime.datetime | None) -> str | None:
     return text.replace("+00:00", "Z")
 
 
+def writable_problem(setting: str, path: Path) -> str | None:
+    """What stops `path` (named by `setting`) from being appended to, its folder made if need
+    be; checked before any input is read, so a bad path stops the load before data moves."""
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return f"{setting}: '{path}' cannot be written: {reason}"
+    return None
+
+
 def receipts_file(setting: str, load_started: datetime.datetime) -> Path:
     """The file `receipts_path` means: itself, or a file of this load's in a folder (an
     existing folder, or a path ending with a slash)."""
@@ -139,15 +153,7 @@ class Receipts:
 
     def check(self) -> str | None:
         """Whether the file can be appended to (its folder made if need be): what is wrong."""
-        try:
-            if not self.path.parent.exists():
-                self.path.parent.mkdir(parents=True)
-            with self.path.open("a", encoding="utf-8"):
-                pass
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            return f"receipts_path: '{self.path}' cannot be written: {reason}"
-        return None
+        return writable_problem("receipts_path", self.path)
 
     def sent(self, sent: SentImport) -> None:
         """Append the import's receipt at once (flushed and synced). One that cannot be
