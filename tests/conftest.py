@@ -20,6 +20,26 @@ DEFAULT_SEED = 7
 UNKNOWN_DATA_TYPES = True
 
 
+# `./dev test` runs on two pytest-xdist workers (pyproject's addopts), one test file at a time
+# each. Files that share the repository's own Meltano project (`meltano install` into ./.meltano)
+# or the demo PostgreSQL database (`./dev postgres`) run on one worker, one after another.
+SHARED_PROJECT_GROUP = "repository-meltano-project"
+SHARED_PROJECT_FOLDERS = ("tests/e2e/", "tests/adoption/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An `xdist_group` per test file, or the shared-project group (see above)."""
+    shared_files = {
+        item.path
+        for item in items
+        if "meltano_installed" in getattr(item, "fixturenames", ())
+        or item.nodeid.startswith(SHARED_PROJECT_FOLDERS)
+    }
+    for item in items:
+        group = SHARED_PROJECT_GROUP if item.path in shared_files else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[RunningSandbox]:
     """One shared, read-mostly sandbox for the whole session.
