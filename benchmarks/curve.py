@@ -37,7 +37,7 @@ from ignite_sandbox.launcher import run_sandbox
 
 from benchmarks.duckdb_pipelines import PIPE_BATCH, PIPE_ROWS, run_pipeline
 from benchmarks.measure import Measurement
-from benchmarks.report import Result, machine
+from benchmarks.report import Result, fmt, machine
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = (100_000, 1_000_000, 5_000_000)
@@ -252,10 +252,6 @@ def _by_name(runs: list[SizeRun], name: str) -> list[tuple[int, Result]]:
     return [(run.rows, r) for run in runs for r in run.results if r.name == name]
 
 
-def _fmt(value: float | None, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 def curve_table(runs: list[SizeRun]) -> str:
     """One row per contender per size."""
     lines = [
@@ -270,10 +266,10 @@ def curve_table(runs: list[SizeRun]) -> str:
             per_row = 1e6 * m.wall_s / rows if ok and m is not None else None
             status = r.status if not r.notes else f"{r.status}; {'; '.join(r.notes)}"
             lines.append(
-                f"| {name} | {rows:,} | {_fmt(m.wall_s if m else None, 1)} "
-                f"| {_fmt(r.rows_per_s)} | {_fmt(per_row, 2)} | {_fmt(m.cpu_s if m else None, 1)} "
-                f"| {_fmt(r.rows_per_cpu_s)} | {_fmt(m.peak_rss_mb if m else None)} "
-                f"| {_fmt(m.server_cpu_s if m else None, 1)} | {status} |"
+                f"| {name} | {rows:,} | {fmt(m.wall_s if m else None, 1)} "
+                f"| {fmt(r.rows_per_s, 0)} | {fmt(per_row, 2)} | {fmt(m.cpu_s if m else None, 1)} "
+                f"| {fmt(r.rows_per_cpu_s, 0)} | {fmt(m.peak_rss_mb if m else None, 0)} "
+                f"| {fmt(m.server_cpu_s if m else None, 1)} | {status} |"
             )
     return "\n".join(lines)
 

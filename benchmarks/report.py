@@ -72,7 +72,8 @@ def machine() -> str:
     return f"{cores} cores ({cpu}), {memory} RAM, Python {platform.python_version()}"
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
+def fmt(value: float | None, digits: int = 1) -> str:
+    """A figure with thousands separators and `digits` decimals, `-` when missing."""
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
@@ -88,10 +89,10 @@ def results_table(results: list[Result]) -> str:
         status = r.status if not r.notes else f"{r.status}; {'; '.join(r.notes)}"
         per_cpu = r.rows_per_cpu_s
         lines.append(
-            f"| {r.name} | {r.rows:,} | {_fmt(m.wall_s if m else None)} "
-            f"| {_fmt(r.rows_per_s, 0)} | {_fmt(m.cpu_s if m else None)} | {_fmt(per_cpu, 0)} "
-            f"| {_fmt(m.peak_rss_mb if m else None, 0)} "
-            f"| {_fmt(m.server_cpu_s if m else None)} | {status} |"
+            f"| {r.name} | {r.rows:,} | {fmt(m.wall_s if m else None)} "
+            f"| {fmt(r.rows_per_s, 0)} | {fmt(m.cpu_s if m else None)} | {fmt(per_cpu, 0)} "
+            f"| {fmt(m.peak_rss_mb if m else None, 0)} "
+            f"| {fmt(m.server_cpu_s if m else None)} | {status} |"
         )
     return "\n".join(lines)
 
